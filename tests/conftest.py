@@ -1,0 +1,62 @@
+"""Shared fixtures: the real-music clip, a private cache, and both models both ways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+CLIP = Path(__file__).parent / "data" / "joram-moments_of_clarity-08-solipsism-59-88.mp3"
+README_MTT_TOP10 = ["techno", "electronic", "synth", "fast", "beat", "drums", "no vocals",
+                    "no vocal", "dance", "ambient"]  # musicnn's README, for CLIP
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """Every test session starts from an empty disk cache of its own."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MUSICNN_NB_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def clip() -> Path:
+    return CLIP
+
+
+@pytest.fixture(scope="session", params=["MSD", "MTT"])
+def model_name(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def analysis(model_name, private_cache):
+    from musicnn_nb import analyse
+
+    return analyse(CLIP, model_name)
+
+
+@pytest.fixture(scope="session")
+def reference(model_name, analysis):
+    """The original musicnn graph's tensors on the same M_dB, every segment."""
+    from musicnn_nb.reference import ReferenceGraph
+
+    graph = ReferenceGraph(model_name)
+    return graph, graph.run(analysis.M_dB)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
+    soundfile.write(path, samples, rate, subtype="FLOAT" if samples.dtype.kind == "f" else "PCM_16")
+    return path
+
+
+def music_like(seconds: float, rate: int = 16000, channels: int = 1, seed: int = 0) -> np.ndarray:
+    """A decaying-tone 'beat' plus noise: enough structure to exercise every layer."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    beat = np.exp(-8 * (t % 0.5)) * np.sin(2 * np.pi * 220 * t)
+    mono = (0.3 * beat + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+    return mono if channels == 1 else np.stack([mono, 0.5 * mono], axis=1)
