@@ -1,0 +1,70 @@
+"""What every chapter opens with: where we are, which audio, which model, which segments.
+
+Chapters call these so that the book states facts computed from the data it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+from IPython.display import Audio, Markdown, display
+
+from .audio import AUDIO_ENV, default_audio, shipped_example
+from .pipeline import Analysis, analyse
+from .plots import network_diagram
+from .spectrogram import FRAME_SECONDS, HOP, SAMPLE_RATE, SEGMENT_FRAMES
+
+SERIES = "https://highnoongmt.wordpress.com"
+KNOWN_PARTS = {9: "2022/11/18", 12: "2022/12/17"}  # publication dates whose address was checked
+
+
+def part_url(part: int) -> str:
+    """The address of part ``part`` of the series (a blog search where the date is unknown)."""
+    if part in KNOWN_PARTS:
+        return f"{SERIES}/{KNOWN_PARTS[part]}/digging-into-musicnn-pt-{part}/"
+    return f"{SERIES}/?s=digging+into+musicnn+pt.+{part}"
+
+
+def credit(part: int) -> None:
+    """One line crediting and linking the part of the series this chapter follows."""
+    display(Markdown(f"*This chapter follows [part {part} of Bob L. T. Sturm's “Digging into MusiCNN”]"
+                     f"({part_url(part)}); the text and every figure here are this book's own, "
+                     "recomputed from the pretrained weights.*"))
+
+
+def where_we_are(stage: str | Sequence[str]) -> None:
+    """Draw the network with this chapter's stage highlighted."""
+    fig, _, _ = network_diagram(stage)
+    display(fig)
+    plt.close(fig)
+
+
+def running_example(model: str = "MSD") -> Analysis:
+    """The book's audio (``$MUSICNN_NB_AUDIO`` or the shipped example) analysed by ``model``."""
+    return analyse(default_audio(), model)
+
+
+def source_sentence(analysis: Analysis) -> str:
+    """Which recording this is, in one sentence, with where it comes from."""
+    path = analysis.path
+    if path.resolve() == shipped_example().resolve():
+        origin = ("the book's default recording, a 30-s excerpt of “sixtyfour” from the Nexuiz "
+                  "soundtrack (GPL-2+, see `musicnn_nb/data/README.md`), not the series' GTZAN "
+                  f"“Disco Duck”; set `{AUDIO_ENV}` to rebuild the book on another file")
+    else:
+        origin = f"the file chosen with `{AUDIO_ENV}`"
+    return f"`{path.name}` ({analysis.audio.duration:.1f} s): {origin}"
+
+
+def about(analysis: Analysis, segments: Sequence[int], models: Sequence[str] | None = None) -> None:
+    """State the file, model(s) and segments shown, and offer a player for those segments."""
+    segments = [analysis.check_segment(s) for s in segments]
+    starts = analysis.segment_start_s
+    span = ", ".join(f"{s} ({starts[s]:.2f}–{starts[s] + SEGMENT_FRAMES * FRAME_SECONDS:.2f} s)" for s in segments)
+    names = " and ".join(models or [analysis.model.name])
+    display(Markdown(f"**Audio:** {source_sentence(analysis)}. **Model:** {names}. "
+                     f"**Segment{'s' if len(segments) > 1 else ''}:** {span} of {analysis.n_segments}."))
+    first = segments[0] * analysis.hop_frames * HOP
+    last = segments[-1] * analysis.hop_frames * HOP + SEGMENT_FRAMES * HOP
+    display(Audio(analysis.audio.samples[first:last], rate=SAMPLE_RATE))

@@ -1,0 +1,164 @@
+"""Explorers: controls over a figure that redraws from cached intermediates.
+
+A chapter passes a draw function ``draw(fig, analysis, view)`` (from :mod:`musicnn_nb.figures`)
+and gets the figure as an ordinary static output (visible in the HTML book without a
+kernel), the controls (rendered from saved widget state in the HTML book), and a player for
+the current segment. In a live session every change redraws the figure in place; the
+network is never recomputed, because :func:`musicnn_nb.analyse` serves cached results.
+A bad choice (unreadable file, say) is reported under the controls and the previous state
+is kept.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import ipywidgets as w
+from IPython.display import Audio, Image, display
+from matplotlib.figure import Figure
+
+from .audio import default_audio
+from .errors import MusicnnNbError
+from .pipeline import Analysis, analyse
+from .plots import COLORMAPS
+from .spectrogram import SAMPLE_RATE
+
+CONTROLS = ("model", "segment", "scale", "audio")
+
+
+@dataclass(frozen=True)
+class View:
+    """What the reader chose: model, segment, colour scale (None = automatic)."""
+
+    model: str = "MSD"
+    segment: int = 0
+    vmin: float | None = None
+    vmax: float | None = None
+    cmap: str | None = None
+
+
+DrawFunction = Callable[[Figure, Analysis, View], None]
+
+
+def figure_png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+class Explorer:
+    """Controls for ``view`` over ``draw``'s figure; see the module docstring."""
+
+    def __init__(self, draw: DrawFunction, *, path: str | Path | None = None, view: View = View(),
+                 controls: Sequence[str] = CONTROLS, figsize: tuple[float, float] = (10, 4),
+                 scale: tuple[float, float] = (-10.0, 10.0)):
+        unknown = set(controls) - set(CONTROLS)
+        if unknown:
+            raise ValueError(f"unknown controls {sorted(unknown)}: choose from {CONTROLS}")
+        self.draw = draw
+        self.path = Path(path) if path is not None else default_audio()
+        self.view = view
+        self.analysis = analyse(self.path, view.model)
+        self.view = replace(view, segment=self.analysis.check_segment(view.segment))
+        self.figure = Figure(figsize=figsize, layout="constrained")
+        self.last_redraw_s = 0.0
+        self._controls = tuple(controls)
+        self._build_controls(scale)
+        self._figure_handle = self._player_handle = None
+
+    # -- controls -------------------------------------------------------------------------
+    def _build_controls(self, scale: tuple[float, float]) -> None:
+        v = self.view
+        self.model = w.ToggleButtons(options=["MSD", "MTT"], value=v.model, description="model")
+        self.segment = w.IntSlider(value=v.segment, min=0, max=self.analysis.n_segments - 1,
+                                   description="segment", continuous_update=False)
+        self.auto = w.Checkbox(value=v.vmin is None and v.vmax is None, description="automatic colour scale")
+        self.vmin = w.FloatText(value=scale[0] if v.vmin is None else v.vmin, description="min",
+                                layout=w.Layout(width="160px"))
+        self.vmax = w.FloatText(value=scale[1] if v.vmax is None else v.vmax, description="max",
+                                layout=w.Layout(width="160px"))
+        self.cmap = w.Dropdown(options=["automatic", *COLORMAPS], value=v.cmap or "automatic",
+                               description="colours")
+        self.file = w.Text(value=str(self.path), description="audio file", layout=w.Layout(width="60%"))
+        self.load = w.Button(description="analyse file")
+        self.status = w.HTML(value=self._describe())
+        for control in (self.model, self.segment, self.auto, self.vmin, self.vmax, self.cmap):
+            control.observe(self._on_change, names="value")
+        self.load.on_click(self._on_load)
+        rows = {"model": [self.model], "segment": [self.segment],
+                "scale": [w.HBox([self.auto, self.vmin, self.vmax, self.cmap])],
+                "audio": [w.HBox([self.file, self.load])]}
+        self.controls = w.VBox([c for key in CONTROLS if key in self._controls for c in rows[key]]
+                               + [self.status])
+
+    def _describe(self, error: str = "") -> str:
+        a = self.analysis
+        text = (f"<b>{a.path.name}</b>, model {a.model.name}, segment {self.view.segment} of "
+                f"{a.n_segments} (starts at {a.segment_start_s[self.view.segment]:.2f} s)")
+        return text + (f"<br><span style='color:#b00020'>{error}</span>" if error else "")
+
+    def _read_view(self) -> View:
+        auto = self.auto.value
+        return View(self.model.value, self.segment.value, None if auto else self.vmin.value,
+                    None if auto else self.vmax.value, None if self.cmap.value == "automatic" else self.cmap.value)
+
+    def _on_change(self, _change=None) -> None:
+        self.update(self._read_view())
+
+    def _on_load(self, _button=None) -> None:
+        self.open(self.file.value)
+
+    # -- actions --------------------------------------------------------------------------
+    def open(self, path: str | Path) -> None:
+        """Analyse another file; on failure keep the current one and say why."""
+        try:
+            analysis = analyse(path, self.view.model)
+        except MusicnnNbError as error:
+            self.file.value = str(self.path)
+            self.status.value = self._describe(str(error))
+            return
+        self.path, self.analysis = Path(path), analysis
+        self.segment.max = analysis.n_segments - 1
+        self.update(replace(self._read_view(), segment=min(self.segment.value, analysis.n_segments - 1)))
+
+    def update(self, view: View) -> None:
+        """Show ``view``: switch model if needed (cached), then redraw figure and player."""
+        try:
+            analysis = analyse(self.path, view.model) if view.model != self.analysis.model.name else self.analysis
+            view = replace(view, segment=analysis.check_segment(view.segment))
+        except MusicnnNbError as error:
+            self.status.value = self._describe(str(error))
+            return
+        self.analysis, self.view = analysis, view
+        self.segment.max = analysis.n_segments - 1
+        self.redraw()
+
+    def redraw(self) -> None:
+        start = time.perf_counter()
+        self.figure.clear()
+        self.draw(self.figure, self.analysis, self.view)
+        self.last_redraw_s = time.perf_counter() - start
+        self.status.value = self._describe()
+        if self._figure_handle is not None:
+            self._figure_handle.update(Image(figure_png(self.figure)))
+            self._player_handle.update(self._player())
+
+    def _player(self) -> Audio:
+        return Audio(self.analysis.segment_samples(self.view.segment), rate=SAMPLE_RATE)
+
+    def show(self) -> "Explorer":
+        """Display figure, controls and player (the figure is also the static default)."""
+        self.redraw()
+        self._figure_handle = display(Image(figure_png(self.figure)), display_id=True)
+        display(self.controls)
+        self._player_handle = display(self._player(), display_id=True)
+        return self
+
+
+def explore(draw: DrawFunction, **options) -> Explorer:
+    """Build and show an :class:`Explorer`; the one line a chapter needs."""
+    return Explorer(draw, **options).show()
