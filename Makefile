@@ -7,15 +7,24 @@ BIN := $(VENV)/bin
 
 .PHONY: book test env test-env benchmark clean
 
+# The execution cache only watches notebook code, so a change to the package, the shipped
+# audio, the requirements or the chosen audio file ($$MUSICNN_NB_AUDIO) empties it first.
+FINGERPRINT = $(shell { cat musicnn_nb/*.py musicnn_nb/data/* requirements.txt "$${MUSICNN_NB_AUDIO:-/dev/null}"; \
+                        echo "$${MUSICNN_NB_AUDIO}"; } 2>/dev/null | sha256sum | cut -c1-16)
+
 book: env
-	$(BIN)/jupyter-book build --all . --warningiserror --keep-going || \
-	  (echo "book build failed: see the chapter and cell named above"; exit 1)
+	@if [ "$$(cat _build/.fingerprint 2>/dev/null)" != "$(FINGERPRINT)" ]; then \
+	  echo "package, audio or requirements changed: executing every chapter afresh"; \
+	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/html; fi
+	$(BIN)/jupyter-book build . || { echo "book build failed: the chapter and cell are named above"; exit 1; }
+	@echo "$(FINGERPRINT)" > _build/.fingerprint
 
 test: test-env
 	$(BIN)/python -m pytest
 
 benchmark: test-env
 	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_book.py
 
 env: $(VENV)/.book-env
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+
 import matplotlib.pyplot as plt
 from IPython.display import Audio, Markdown, display
 
@@ -24,6 +25,20 @@ def part_url(part: int) -> str:
     if part in KNOWN_PARTS:
         return f"{SERIES}/{KNOWN_PARTS[part]}/digging-into-musicnn-pt-{part}/"
     return f"{SERIES}/?s=digging+into+musicnn+pt.+{part}"
+
+
+PART_TOPICS = (
+    "the MusiCNN system", "the architecture", "the input", "CNN_1: the one-dimensional convolutions",
+    "CNN_1: the two-dimensional convolutions", "CNN_1: bias and activation", "CNN_1: normalisation",
+    "CNN_1: from 561 maps to one time series", "the first stage together", "CNN_2 and its normalisation",
+    "CNN_3, normalisation and the skip connection", "CNN_4, normalisation and W",
+)
+
+
+def series_links() -> None:
+    """The twelve parts of the series with their topics, linked."""
+    display(Markdown("\n".join(f"{i}. [Part {i}]({part_url(i)}): {topic}"
+                                for i, topic in enumerate(PART_TOPICS, start=1))))
 
 
 def credit(part: int) -> None:

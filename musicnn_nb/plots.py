@@ -35,7 +35,8 @@ STAGES = (  # (key, label) of the "where we are" diagram, left to right
 )
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+def figure_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """``ax`` and its figure, or a new figure of ``figsize`` with one axes."""
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
@@ -62,7 +63,7 @@ def matrix(data: np.ndarray, ax: Axes | None = None, *, start_s: float = 0.0,
 
     ``rows`` gives the (first, last) row coordinate when rows are not 0 … n-1.
     """
-    fig, ax = _axes(ax, (9, 3.2))
+    fig, ax = figure_axes(ax, (9, 3.2))
     lo, hi, cmap = color_limits(data, vmin, vmax, cmap)
     first, last = rows if rows is not None else (0, data.shape[0] - 1)
     half = (last - first) / max(data.shape[0] - 1, 1) / 2
@@ -98,7 +99,7 @@ def taggram(weights: np.ndarray, tags: Sequence[str], segment_start_s: np.ndarra
             ax: Axes | None = None, *, title: str = "", vmin: float = 0.0, vmax: float = 1.0,
             cmap: str | None = None, highlight: int | None = None):
     """Tag weights (segments x tags) as tags x segments, segments labelled by start time."""
-    fig, ax = _axes(ax, (9, 9))
+    fig, ax = figure_axes(ax, (9, 9))
     image = ax.imshow(weights.T, origin="upper", aspect="auto", vmin=vmin, vmax=vmax,
                       cmap=cmap or SEQUENTIAL, interpolation="nearest")
     ax.set_yticks(range(len(tags)), tags, fontsize=7)
@@ -113,7 +114,7 @@ def taggram(weights: np.ndarray, tags: Sequence[str], segment_start_s: np.ndarra
 
 def top_tags(pairs: Sequence[tuple[str, float]], ax: Axes | None = None, *, title: str = ""):
     """Horizontal bars of (tag, mean weight), the largest on top."""
-    fig, ax = _axes(ax, (4, 3.5))
+    fig, ax = figure_axes(ax, (4, 3.5))
     names, values = zip(*pairs)
     bars = ax.barh(range(len(values))[::-1], values, color="tab:blue")
     ax.set_yticks(range(len(values))[::-1], names)
@@ -127,7 +128,7 @@ def network_diagram(highlight: str | Sequence[str], ax: Axes | None = None):
     unknown = keys - {k for k, _ in STAGES}
     if unknown:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}: choose from {[k for k, _ in STAGES]}")
-    fig, ax = _axes(ax, (11, 1.6))
+    fig, ax = figure_axes(ax, (11, 1.6))
     width, gap = 1.0, 0.35
     boxes = []
     for i, (key, label) in enumerate(STAGES):

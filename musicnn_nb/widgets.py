@@ -66,6 +66,7 @@ class Explorer:
         self.view = replace(view, segment=self.analysis.check_segment(view.segment))
         self.figure = Figure(figsize=figsize, layout="constrained")
         self.last_redraw_s = 0.0
+        self.png = b""
         self._controls = tuple(controls)
         self._build_controls(scale)
         self._figure_handle = self._player_handle = None
@@ -138,13 +139,15 @@ class Explorer:
         self.redraw()
 
     def redraw(self) -> None:
+        """Draw the current view and render it; ``last_redraw_s`` is what a reader waits."""
         start = time.perf_counter()
         self.figure.clear()
         self.draw(self.figure, self.analysis, self.view)
+        self.png = figure_png(self.figure)
         self.last_redraw_s = time.perf_counter() - start
         self.status.value = self._describe()
         if self._figure_handle is not None:
-            self._figure_handle.update(Image(figure_png(self.figure)))
+            self._figure_handle.update(Image(self.png))
             self._player_handle.update(self._player())
 
     def _player(self) -> Audio:
@@ -153,7 +156,7 @@ class Explorer:
     def show(self) -> "Explorer":
         """Display figure, controls and player (the figure is also the static default)."""
         self.redraw()
-        self._figure_handle = display(Image(figure_png(self.figure)), display_id=True)
+        self._figure_handle = display(Image(self.png), display_id=True)
         display(self.controls)
         self._player_handle = display(self._player(), display_id=True)
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +61,19 @@ def music_like(seconds: float, rate: int = 16000, channels: int = 1, seed: int =
     beat = np.exp(-8 * (t % 0.5)) * np.sin(2 * np.pi * 220 * t)
     mono = (0.3 * beat + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
     return mono if channels == 1 else np.stack([mono, 0.5 * mono], axis=1)
+
+
+EXECUTE_CHAPTER = """
+import sys, jupytext, nbformat
+from nbclient import NotebookClient
+notebook = jupytext.read(sys.argv[1])
+NotebookClient(notebook, timeout=600, kernel_name="python3",
+               resources={"metadata": {"path": sys.argv[3]}}).execute()
+nbformat.write(notebook, sys.argv[2])
+"""
+
+
+def execute_chapter(python: str, chapter: Path, output: Path, env: dict) -> subprocess.CompletedProcess:
+    """Execute a MyST chapter with ``python``'s Jupyter stack, as the book build would."""
+    return subprocess.run([python, "-c", EXECUTE_CHAPTER, str(chapter), str(output), str(chapter.parent)],
+                          capture_output=True, text=True, env=env)

@@ -1,0 +1,92 @@
+"""What a reader and a maintainer feel: book build times, site size, widget redraw time.
+
+Prints, as numbers:
+  * clean build: ``jupyter-book build`` into an empty folder (every chapter executed);
+  * cached rebuild: the same command again (execution cache hit, pages re-rendered);
+  * size of ``_build/html`` and of its largest page (HTML plus the images it embeds);
+  * median redraw time of each explorer the chapters use, over model/segment/scale changes,
+    with intermediates already cached (what a reader waits for after moving a control).
+Targets: clean build <= 4 min, cached rebuild <= 30 s, redraw <= 100 ms, site <= 40 MB.
+
+    .venv/bin/python benchmarks/bench_book.py [--skip-build]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+def timed_build(output: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([str(JUPYTER_BOOK), "build", str(ROOT), "--path-output", str(output)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+def largest_page(html: Path) -> tuple[str, float]:
+    sizes = {}
+    for page in html.rglob("*.html"):
+        text = page.read_text(errors="ignore")
+        images = {page.parent / src for src in re.findall(r'src="([^"]+\.(?:png|svg|jpg))"', text)}
+        sizes[str(page.relative_to(html))] = (page.stat().st_size
+                                              + sum(i.stat().st_size for i in images if i.exists())) / 1e6
+    name = max(sizes, key=sizes.get)
+    return name, sizes[name]
+
+
+def redraw_times() -> dict[str, float]:
+    """Median redraw seconds per explorer over a fixed tour of views."""
+    from musicnn_nb import figures
+    from musicnn_nb.widgets import Explorer, View
+
+    tour = [View("MSD", 0), View("MSD", 3), View("MTT", 3), View("MTT", 5, -2.0, 2.0, "coolwarm"),
+            View("MSD", 5, None, None, "viridis"), View("MSD", 1)]
+    medians = {}
+    for name in sorted(n for n in dir(figures) if n.endswith("_view")):
+        explorer = Explorer(getattr(figures, name))
+        explorer.update(View("MTT", 0))  # analyse both models before timing
+        times = []
+        for view in tour * 3:
+            explorer.update(view)
+            times.append(explorer.last_redraw_s)
+        medians[name] = statistics.median(times)
+    return medians
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-build", action="store_true", help="only time the explorers")
+    args = parser.parse_args()
+    if not args.skip_build:
+        with tempfile.TemporaryDirectory() as tmp:
+            clean, cached = timed_build(Path(tmp)), timed_build(Path(tmp))
+            html = Path(tmp) / "_build" / "html"
+            site, (page, page_mb) = folder_mb(html), largest_page(html)
+        print(f"clean build          {clean:8.1f} s   (target <= 240 s)")
+        print(f"cached rebuild       {cached:8.1f} s   (target <= 30 s)")
+        print(f"site _build/html     {site:8.1f} MB  (target <= 40 MB)")
+        print(f"largest page         {page_mb:8.1f} MB  ({page})")
+    for name, seconds in redraw_times().items():
+        print(f"redraw {name:22} {seconds * 1000:6.0f} ms  median (target <= 100 ms)")
+
+
+if __name__ == "__main__":
+    main()

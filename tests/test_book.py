@@ -1,0 +1,78 @@
+"""The book builds from scratch, every chapter shows its figures without a kernel, and a
+failing cell fails the build with the chapter and cell named."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import execute_chapter
+
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+def chapters() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
+
+
+def build(source: Path, output: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output)],
+                          capture_output=True, text=True, env={**os.environ, **env})
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book")
+    result = build(ROOT, out)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return out / "_build" / "html"
+
+
+def test_every_chapter_page_has_static_figures_widgets_audio_and_no_error(built):
+    assert (built / "book" / "intro.html").exists()
+    assert chapters(), "the table of contents lists no chapters"
+    for chapter in chapters():
+        html = (built / f"{chapter}.html").read_text()
+        images = re.findall(r'<img [^>]*src="([^"]+\.png)"', html)
+        assert len(images) >= 2, f"{chapter}: {len(images)} figures"
+        assert all((built / chapter).parent.joinpath(src).exists() for src in images), chapter
+        assert "application/vnd.jupyter.widget-state+json" in html, f"{chapter}: no saved widget state"
+        assert "application/vnd.jupyter.widget-view+json" in html, f"{chapter}: no widget view"
+        assert "<audio" in html, f"{chapter}: no audio player"
+        assert "output error" not in html and "Traceback" not in html, f"{chapter}: error output"
+
+
+def test_a_failing_cell_fails_the_build_and_names_chapter_and_cell(tmp_path):
+    book = tmp_path / "broken"
+    (book / "book").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", book)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/bad\n")
+    (book / "book" / "intro.md").write_text("# Intro\n")
+    front = (ROOT / "book" / "03_input.md").read_text().split("---\n")[1]
+    (book / "book" / "bad.md").write_text(f"---\n{front}---\n\n# Bad\n\n```{{code-cell}} ipython3\n"
+                                          "raise ValueError('deliberate failure')\n```\n")
+    result = build(book, tmp_path / "out")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "bad" in log and "deliberate failure" in log
+
+
+def test_audio_setting_points_chapters_at_another_file(tmp_path):
+    """MUSICNN_NB_AUDIO changes the file every chapter analyses (checked on chapter 3)."""
+    clip = ROOT / "tests" / "data" / "joram-moments_of_clarity-08-solipsism-59-88.mp3"
+    notebook = tmp_path / "chapter.ipynb"
+    result = execute_chapter(sys.executable, ROOT / "book" / "03_input.md", notebook,
+                             {**os.environ, "MUSICNN_NB_AUDIO": str(clip)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = notebook.read_text()
+    assert clip.name in text and "MUSICNN_NB_AUDIO" in text
+    assert "example.flac" not in text
