@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from . import plots
 from .pipeline import Analysis
+from .spectrogram import FRAME_SECONDS
 from .widgets import View
 
 
@@ -54,3 +56,34 @@ def segmentation_view(fig: Figure, a: Analysis, view: View) -> None:
     architecture.mark_row_groups(bottom, architecture.u_row_groups(), labels=False, linestyle=":",
                                  linewidth=0.6)
     architecture.mark_row_groups(bottom, architecture.w_row_groups())
+
+
+def unit_view(fig: Figure, a: Analysis, view: View) -> None:
+    """Chapters 4-8: one CNN_1 unit through every step on one segment.
+
+    Its kernel K_i; the filtered map K_i ⋆ M̂_dB + b_i; Y_i after the rectifier; Ŷ_i after the
+    unit's batch-norm; and its row of U, [U]_{i,t} = max_f [Ŷ_i]_{f,t}, with the frequency
+    row that wins the max at each frame. The colour controls act on the three maps.
+    """
+    unit = a.model.unit(view.unit, "cnn1")
+    maps = a.unit_maps(unit.name, view.segment)
+    start = a.segment_start_s[view.segment]
+    axes = fig.subplot_mosaic([["kernel", "pre", "Y"], ["Y_hat", "U", "U"]], width_ratios=(1, 1.4, 1.4))
+    scale = {"vmin": view.vmin, "vmax": view.vmax, "cmap": view.cmap}
+    plots.kernel(unit.kernel, unit.group.frames, axes["kernel"], title=f"kernel K_{unit.index}")
+    one_d = unit.group.rows == 1
+    row_label = "mel band" if one_d else f"output row (bands f…f+{unit.group.rows - 1})"
+    for key, data, title in (("pre", maps.pre_activation, "K ⋆ M̂_dB + b"), ("Y", maps.Y, "Y = ReLU(K ⋆ M̂_dB + b)"),
+                             ("Y_hat", maps.Y_hat, "Ŷ after batch-norm")):
+        plots.matrix(data, axes[key], start_s=start, row_label=row_label, title=title, **scale)
+        if one_d:
+            plots.mel_axis(axes[key], n_ticks=4)
+    plots.series(a.U[view.segment, unit.index], axes["U"], start_s=start, ylabel=f"[U]_{{{unit.index},t}}",
+                 title="row of U: max over frequency of Ŷ", stem=True)
+    winner = axes["U"].twinx()
+    winner.plot(start + np.arange(maps.row_of_max.size) * FRAME_SECONDS, maps.row_of_max, ".",
+                color="tab:orange", markersize=3)
+    winner.set_ylabel("winning row", color="tab:orange")
+    fig.suptitle(f"{unit.name} ({a.model.name}, segment {view.segment}): ‖K‖_F = {unit.norm:.3g}, "
+                 f"b = {unit.bias:.3g}, γ = {unit.gamma:.3g}, β = {unit.beta:.3g}, μ = {unit.mean:.3g}, "
+                 f"σ² = {unit.variance:.3g}", fontsize=10)

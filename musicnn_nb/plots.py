@@ -159,3 +159,76 @@ def segment_bounds(ax: Axes, segment_start_s: np.ndarray, segment_s: float, high
         start = segment_start_s[highlight]
         lines.append(ax.axvspan(start, start + segment_s, fill=False, edgecolor="cyan", linewidth=2))
     return lines
+
+
+def kernel(values: np.ndarray, frames: int, ax: Axes | None = None, *, title: str = "",
+           vmin: float | None = None, vmax: float | None = None, cmap: str | None = None):
+    """One convolution kernel in the blog's orientation (rows x frames).
+
+    A single-row kernel is drawn as the impulse response it is (value against time lag in
+    seconds); a taller one as an image over time lag and kernel row (0 at the bottom).
+    """
+    fig, ax = figure_axes(ax, (3, 3))
+    lags = (np.arange(frames) - (frames - 1) // 2) * FRAME_SECONDS
+    if values.shape[0] == 1:
+        line = ax.plot(lags, values[0], linewidth=1)
+        ax.axhline(0, color="gray", linewidth=0.5)
+        ax.set(xlabel="time lag (s)", ylabel="weight", title=title)
+        return fig, ax, line
+    lo, hi, cmap = color_limits(values, vmin, vmax, cmap)
+    image = ax.imshow(values, origin="lower", aspect="auto", vmin=lo, vmax=hi, cmap=cmap,
+                      interpolation="nearest", extent=(lags[0] - FRAME_SECONDS / 2, lags[-1] + FRAME_SECONDS / 2,
+                                                       -0.5, values.shape[0] - 0.5))
+    ax.set(xlabel="time lag (s)", ylabel="kernel row", title=title)
+    bar = fig.colorbar(image, ax=ax, pad=0.01)
+    return fig, ax, image, bar
+
+
+def series(values: np.ndarray, ax: Axes | None = None, *, start_s: float = 0.0, title: str = "",
+           ylabel: str = "value", stem: bool = False):
+    """A sequence with one value per 16-ms frame, over time in seconds (a stem plot on request,
+    to show that it is discrete)."""
+    fig, ax = figure_axes(ax, (9, 2.5))
+    t = start_s + np.arange(values.size) * FRAME_SECONDS
+    if stem:
+        handles = ax.stem(t, values, basefmt="gray", markerfmt=".")
+    else:
+        handles = ax.plot(t, values, linewidth=1)
+    ax.set(xlabel="time (s)", ylabel=ylabel, title=title, xlim=(t[0] - FRAME_SECONDS, t[-1] + FRAME_SECONDS))
+    return fig, ax, handles
+
+
+def norms(values: dict[str, np.ndarray], ax: Axes | None = None, *, threshold: float | None = None,
+          first_row: int = 0, title: str = "", log: bool = True):
+    """Frobenius norms of a layer's kernels, one stem series per model, against unit index,
+    with the non-trivial threshold as a dashed line."""
+    fig, ax = figure_axes(ax, (9, 3))
+    handles = []
+    for i, (model, v) in enumerate(values.items()):
+        x = first_row + np.arange(v.size) + (i - (len(values) - 1) / 2) * 0.3
+        handles.append(ax.stem(x, np.maximum(v, 1e-12) if log else v, linefmt=f"C{i}-", markerfmt=f"C{i}.",
+                               basefmt=" ", label=model))
+    if threshold is not None:
+        handles.append(ax.axhline(threshold, color="gray", linestyle="--", linewidth=1,
+                                  label=f"threshold {threshold:g}"))
+    if log:
+        ax.set_yscale("log")
+    ax.set(xlabel="unit (row index)", ylabel="Frobenius norm of kernel", title=title)
+    ax.legend(fontsize=8)
+    return fig, ax, handles
+
+
+def sensitivity(counts: dict[str, dict[float, int]], ax: Axes | None = None, *, total: int | None = None,
+                threshold: float | None = None, title: str = ""):
+    """How many units pass a norm threshold, as the threshold varies, one line per model."""
+    fig, ax = figure_axes(ax, (5, 3))
+    lines = []
+    for model, by_threshold in counts.items():
+        t = sorted(by_threshold)
+        lines += ax.plot(t, [by_threshold[x] for x in t], "o-", label=model)
+    if threshold is not None:
+        ax.axvline(threshold, color="gray", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set(xlabel="norm threshold", ylabel="units above it" + (f" (of {total})" if total else ""), title=title)
+    ax.legend(fontsize=8)
+    return fig, ax, lines

@@ -21,27 +21,39 @@ import ipywidgets as w
 from IPython.display import Audio, Image, display
 from matplotlib.figure import Figure
 
+from .analysis import nontrivial_units
 from .audio import default_audio
 from .errors import MusicnnNbError
 from .pipeline import Analysis, analyse
 from .plots import COLORMAPS
 from .spectrogram import SAMPLE_RATE
+from .weights import groups_of, layer_size, load_model
 
-CONTROLS = ("model", "segment", "scale", "audio")
+CONTROLS = ("model", "segment", "unit", "scale", "audio")
 
 
 @dataclass(frozen=True)
 class View:
-    """What the reader chose: model, segment, colour scale (None = automatic)."""
+    """What the reader chose: model, segment, unit, colour scale (None = automatic)."""
 
     model: str = "MSD"
     segment: int = 0
     vmin: float | None = None
     vmax: float | None = None
     cmap: str | None = None
+    unit: str | None = None  # a stable unit name such as "cnn1/38x7/12"
 
 
 DrawFunction = Callable[[Figure, Analysis, View], None]
+
+
+def unit_choices(model: str, layer: str, group: str | None = None, nontrivial_only: bool = False) -> list[str]:
+    """Names of the units of ``layer`` (optionally one kernel group, optionally only the
+    units :func:`musicnn_nb.analysis.nontrivial_units` keeps) for the unit control."""
+    weights = load_model(model)
+    rows = nontrivial_units(weights, layer).rows if nontrivial_only else range(layer_size(layer))
+    names = [weights.unit(r, layer).name for r in rows]
+    return [n for n in names if group in (None, "all") or n.split("/")[1] == group]
 
 
 def figure_png(fig: Figure) -> bytes:
@@ -54,15 +66,19 @@ class Explorer:
     """Controls for ``view`` over ``draw``'s figure; see the module docstring."""
 
     def __init__(self, draw: DrawFunction, *, path: str | Path | None = None, view: View = View(),
-                 controls: Sequence[str] = CONTROLS, figsize: tuple[float, float] = (10, 4),
-                 scale: tuple[float, float] = (-10.0, 10.0)):
+                 controls: Sequence[str] = ("model", "segment", "scale", "audio"), layer: str = "cnn1",
+                 figsize: tuple[float, float] = (10, 4), scale: tuple[float, float] = (-10.0, 10.0)):
         unknown = set(controls) - set(CONTROLS)
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}: choose from {CONTROLS}")
         self.draw = draw
+        self.layer = layer
         self.path = Path(path) if path is not None else default_audio()
-        self.view = view
         self.analysis = analyse(self.path, view.model)
+        if "unit" in controls and view.unit is None:
+            view = replace(view, unit=unit_choices(view.model, layer, nontrivial_only=True)[0])
+        if view.unit is not None:
+            view = replace(view, unit=load_model(view.model).unit(view.unit, layer).name)
         self.view = replace(view, segment=self.analysis.check_segment(view.segment))
         self.figure = Figure(figsize=figsize, layout="constrained")
         self.last_redraw_s = 0.0
@@ -84,13 +100,23 @@ class Explorer:
                                 layout=w.Layout(width="160px"))
         self.cmap = w.Dropdown(options=["automatic", *COLORMAPS], value=v.cmap or "automatic",
                                description="colours")
+        self.group = w.Dropdown(options=["all", *(g.name for g in groups_of(self.layer))], value="all",
+                                description="kernels")
+        self.nontrivial = w.Checkbox(value=v.unit is None or v.unit in unit_choices(v.model, self.layer,
+                                                                                      nontrivial_only=True),
+                                     description="non-trivial units only")
+        self.unit = w.Dropdown(options=[v.unit] if v.unit else [], value=v.unit, description="unit")
         self.file = w.Text(value=str(self.path), description="audio file", layout=w.Layout(width="60%"))
         self.load = w.Button(description="analyse file")
         self.status = w.HTML(value=self._describe())
-        for control in (self.model, self.segment, self.auto, self.vmin, self.vmax, self.cmap):
+        self._syncing = False
+        self._sync_controls()
+        for control in (self.model, self.segment, self.auto, self.vmin, self.vmax, self.cmap, self.unit,
+                        self.group, self.nontrivial):
             control.observe(self._on_change, names="value")
         self.load.on_click(self._on_load)
         rows = {"model": [self.model], "segment": [self.segment],
+                "unit": [w.HBox([self.group, self.nontrivial]), self.unit],
                 "scale": [w.HBox([self.auto, self.vmin, self.vmax, self.cmap])],
                 "audio": [w.HBox([self.file, self.load])]}
         self.controls = w.VBox([c for key in CONTROLS if key in self._controls for c in rows[key]]
@@ -99,16 +125,43 @@ class Explorer:
     def _describe(self, error: str = "") -> str:
         a = self.analysis
         text = (f"<b>{a.path.name}</b>, model {a.model.name}, segment {self.view.segment} of "
-                f"{a.n_segments} (starts at {a.segment_start_s[self.view.segment]:.2f} s)")
+                f"{a.n_segments} (starts at {a.segment_start_s[self.view.segment]:.2f} s)"
+                + (f", unit <code>{self.view.unit}</code>" if self.view.unit else ""))
         return text + (f"<br><span style='color:#b00020'>{error}</span>" if error else "")
 
     def _read_view(self) -> View:
         auto = self.auto.value
         return View(self.model.value, self.segment.value, None if auto else self.vmin.value,
-                    None if auto else self.vmax.value, None if self.cmap.value == "automatic" else self.cmap.value)
+                    None if auto else self.vmax.value, None if self.cmap.value == "automatic" else self.cmap.value,
+                    self.unit.value)
 
-    def _on_change(self, _change=None) -> None:
-        self.update(self._read_view())
+    def _sync_controls(self) -> None:
+        """Make the controls show ``self.view`` without triggering redraws."""
+        v, a = self.view, self.analysis
+        self._syncing = True
+        try:
+            self.model.value = v.model
+            self.segment.max = a.n_segments - 1
+            self.segment.value = v.segment
+            self.cmap.value = v.cmap or "automatic"
+            if v.unit is not None:
+                options = unit_choices(v.model, self.layer, self.group.value, self.nontrivial.value)
+                self.unit.options = options if v.unit in options else [v.unit, *options]
+                self.unit.value = v.unit
+        finally:
+            self._syncing = False
+
+    def _on_change(self, change) -> None:
+        if self._syncing:
+            return
+        view = self._read_view()
+        if view.unit is not None and change["owner"] in (self.model, self.group, self.nontrivial):
+            options = unit_choices(view.model, self.layer, self.group.value, self.nontrivial.value)
+            if not options:
+                self.status.value = self._describe("no unit passes these filters: the current unit stays.")
+                return
+            view = replace(view, unit=view.unit if view.unit in options else options[0])
+        self.update(view)
 
     def _on_load(self, _button=None) -> None:
         self.open(self.file.value)
@@ -123,19 +176,20 @@ class Explorer:
             self.status.value = self._describe(str(error))
             return
         self.path, self.analysis = Path(path), analysis
-        self.segment.max = analysis.n_segments - 1
-        self.update(replace(self._read_view(), segment=min(self.segment.value, analysis.n_segments - 1)))
+        self.update(replace(self.view, segment=min(self.view.segment, analysis.n_segments - 1)))
 
     def update(self, view: View) -> None:
         """Show ``view``: switch model if needed (cached), then redraw figure and player."""
         try:
             analysis = analyse(self.path, view.model) if view.model != self.analysis.model.name else self.analysis
             view = replace(view, segment=analysis.check_segment(view.segment))
+            if view.unit is not None:
+                analysis.model.unit(view.unit, self.layer)
         except MusicnnNbError as error:
             self.status.value = self._describe(str(error))
             return
         self.analysis, self.view = analysis, view
-        self.segment.max = analysis.n_segments - 1
+        self._sync_controls()
         self.redraw()
 
     def redraw(self) -> None:

@@ -63,17 +63,10 @@ def music_like(seconds: float, rate: int = 16000, channels: int = 1, seed: int =
     return mono if channels == 1 else np.stack([mono, 0.5 * mono], axis=1)
 
 
-EXECUTE_CHAPTER = """
-import sys, jupytext, nbformat
-from nbclient import NotebookClient
-notebook = jupytext.read(sys.argv[1])
-NotebookClient(notebook, timeout=600, kernel_name="python3",
-               resources={"metadata": {"path": sys.argv[3]}}).execute()
-nbformat.write(notebook, sys.argv[2])
-"""
+PREVIEW = Path(__file__).resolve().parents[1] / "scripts" / "preview_chapter.py"
 
 
-def execute_chapter(python: str, chapter: Path, output: Path, env: dict) -> subprocess.CompletedProcess:
-    """Execute a MyST chapter with ``python``'s Jupyter stack, as the book build would."""
-    return subprocess.run([python, "-c", EXECUTE_CHAPTER, str(chapter), str(output), str(chapter.parent)],
-                          capture_output=True, text=True, env=env)
+def execute_chapter(python: str, chapter: Path, folder: Path, env: dict) -> subprocess.CompletedProcess:
+    """Execute a MyST chapter with ``python``'s Jupyter stack, as the book build would; the
+    executed notebook is ``folder / (chapter stem + '.ipynb')``."""
+    return subprocess.run([python, str(PREVIEW), str(chapter), str(folder)], capture_output=True, text=True, env=env)

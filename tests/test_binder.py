@@ -32,7 +32,6 @@ def test_binder_recipe_builds_an_environment_that_runs_a_chapter(tmp_path):
     probe = run(str(bin_dir / "python"), "-c",
                 "import musicnn_nb, sys; print(musicnn_nb.__file__); print(sys.prefix)", env=env)
     assert str(venv) in probe.stdout
-    executed = execute_chapter(str(bin_dir / "python"), ROOT / "book" / "03_input.md",
-                               tmp_path / "chapter.ipynb", env)
+    executed = execute_chapter(str(bin_dir / "python"), ROOT / "book" / "03_input.md", tmp_path, env)
     assert executed.returncode == 0, executed.stderr[-3000:]
-    assert '"output_type": "error"' not in (tmp_path / "chapter.ipynb").read_text()
+    assert '"output_type": "error"' not in (tmp_path / "03_input.ipynb").read_text()

@@ -69,9 +69,9 @@ def test_a_failing_cell_fails_the_build_and_names_chapter_and_cell(tmp_path):
 def test_audio_setting_points_chapters_at_another_file(tmp_path):
     """MUSICNN_NB_AUDIO changes the file every chapter analyses (checked on chapter 3)."""
     clip = ROOT / "tests" / "data" / "joram-moments_of_clarity-08-solipsism-59-88.mp3"
-    notebook = tmp_path / "chapter.ipynb"
-    result = execute_chapter(sys.executable, ROOT / "book" / "03_input.md", notebook,
+    result = execute_chapter(sys.executable, ROOT / "book" / "03_input.md", tmp_path,
                              {**os.environ, "MUSICNN_NB_AUDIO": str(clip)})
+    notebook = tmp_path / "03_input.ipynb"
     assert result.returncode == 0, result.stderr[-3000:]
     text = notebook.read_text()
     assert clip.name in text and "MUSICNN_NB_AUDIO" in text

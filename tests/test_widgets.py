@@ -74,3 +74,40 @@ def test_part_links_and_chapter_statements(capsys):
     assert "pt.+4" in chapter.part_url(4)
     a = pipeline.analyse(CLIP, "MSD")
     assert CLIP.name in chapter.source_sentence(a) and "MUSICNN_NB_AUDIO" in chapter.source_sentence(a)
+
+
+def test_unit_explorer_offers_filters_and_keeps_units_valid():
+    from musicnn_nb.analysis import nontrivial_units
+    from musicnn_nb.weights import load_model
+
+    e = Explorer(figures.unit_view, path=CLIP, controls=("model", "segment", "unit", "scale"))
+    live = nontrivial_units(load_model("MSD"), "cnn1")
+    assert e.view.unit == live.names[0] and list(e.unit.options) == live.names
+    e.group.value = "1x64"
+    assert all(name.split("/")[1] == "1x64" for name in e.unit.options) and e.view.unit in e.unit.options
+    e.nontrivial.value = False
+    assert len(e.unit.options) == 51
+    e.update(View("MSD", 3, unit="cnn1/1x32/530"))
+    assert e.unit.value == "cnn1/1x32/530" and e.segment.value == 3
+    titles = [ax.get_title() for ax in e.figure.axes]
+    assert "kernel K_530" in titles and e.figure.get_suptitle().startswith("cnn1/1x32/530 (MSD")
+    e.update(View("MSD", 3, unit="cnn1/1x32/900"))
+    assert e.view.unit == "cnn1/1x32/530" and "out of range" in e.status.value
+
+
+def test_unit_view_row_of_u_is_the_max_of_the_batch_normalised_map():
+    e = Explorer(figures.unit_view, path=CLIP, view=View("MTT", 1, unit="cnn1/67x7/250"), controls=("unit",))
+    e.redraw()
+    a = e.analysis
+    maps = a.unit_maps("cnn1/67x7/250", 1)
+    stem_ax = [ax for ax in e.figure.axes if ax.get_title().startswith("row of U")][0]
+    heights = stem_ax.containers[0].markerline.get_ydata()
+    np.testing.assert_allclose(heights, maps.Y_hat.max(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(heights, a.U[1, 250], rtol=1e-5, atol=1e-6)
+
+
+def test_norm_and_sensitivity_plots():
+    fig, ax, handles = plots.norms({"MSD": np.array([0.0, 0.5, 2.0])}, threshold=0.01)
+    assert ax.get_yscale() == "log" and len(handles) == 2
+    fig, ax, lines = plots.sensitivity({"MSD": {1e-3: 5, 1e-2: 3}, "MTT": {1e-3: 9, 1e-2: 9}}, total=10)
+    assert [list(line.get_ydata()) for line in lines] == [[5, 3], [9, 9]]
