@@ -5,21 +5,26 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: book test env test-env benchmark clean
+.PHONY: book test env test-env assets benchmark clean
+
+# Scripts the built pages serve themselves (no CDN): the widget manager and MathJax, from npm.
+VENDOR := _vendor
+HTML_MANAGER := js/node_modules/@jupyter-widgets/html-manager/dist
+MATHJAX := js/node_modules/mathjax/es5
 
 # The execution cache only watches notebook code, so a change to the package, the shipped
 # audio, the requirements or the chosen audio file ($$MUSICNN_NB_AUDIO) empties it first.
-FINGERPRINT = $(shell { cat musicnn_nb/*.py musicnn_nb/data/* requirements.txt "$${MUSICNN_NB_AUDIO:-/dev/null}"; \
+FINGERPRINT = $(shell { cat musicnn_nb/*.py musicnn_nb/data/* requirements.txt js/package-lock.json "$${MUSICNN_NB_AUDIO:-/dev/null}"; \
                         echo "$${MUSICNN_NB_AUDIO}"; } 2>/dev/null | sha256sum | cut -c1-16)
 
-book: env
+book: env assets
 	@if [ "$$(cat _build/.fingerprint 2>/dev/null)" != "$(FINGERPRINT)" ]; then \
 	  echo "package, audio or requirements changed: executing every chapter afresh"; \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/html; fi
 	$(BIN)/jupyter-book build . || { echo "book build failed: the chapter and cell are named above"; exit 1; }
 	@echo "$(FINGERPRINT)" > _build/.fingerprint
 
-test: test-env
+test: test-env assets
 	$(BIN)/python -m pytest
 
 benchmark: test-env
@@ -27,6 +32,17 @@ benchmark: test-env
 	$(BIN)/python benchmarks/bench_book.py
 
 env: $(VENV)/.book-env
+
+assets: $(VENDOR)/.done
+
+$(VENDOR)/.done: js/package.json js/package-lock.json
+	npm ci --prefix js --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/widgets $(VENDOR)/mathjax/output/chtml/fonts
+	for f in $(HTML_MANAGER)/embed.js $(HTML_MANAGER)/*.woff $(HTML_MANAGER)/*.woff2 $(HTML_MANAGER)/*.ttf \
+	         $(HTML_MANAGER)/*.eot $(HTML_MANAGER)/*.svg; do cp "$$f" $(VENDOR)/widgets/; done
+	cp $(MATHJAX)/tex-chtml.js $(VENDOR)/mathjax/
+	cp -r $(MATHJAX)/output/chtml/fonts/woff-v2 $(VENDOR)/mathjax/output/chtml/fonts/
+	touch $@
 
 test-env: $(VENV)/.test-env
 
@@ -39,7 +55,10 @@ $(VENV)/.book-env: requirements.txt postBuild pyproject.toml
 
 $(VENV)/.test-env: $(VENV)/.book-env requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed (apt-get install chromium): the browser test will be skipped"
 	touch $@
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache $(VENDOR)

@@ -53,19 +53,23 @@ def largest_page(html: Path) -> tuple[str, float]:
 
 
 def redraw_times() -> dict[str, float]:
-    """Median redraw seconds per explorer over a fixed tour of views."""
-    from musicnn_nb import figures
-    from musicnn_nb.widgets import Explorer, View
+    """Median redraw seconds per explorer over a fixed tour of views (cache already warm)."""
+    from dataclasses import replace
 
-    tour = [View("MSD", 0), View("MSD", 3), View("MTT", 3), View("MTT", 5, -2.0, 2.0, "coolwarm"),
-            View("MSD", 5, None, None, "viridis"), View("MSD", 1)]
+    from musicnn_nb import figures
+    from musicnn_nb.widgets import CONTROLS, Explorer, unit_choices
+
+    units = unit_choices("MSD", "cnn1", nontrivial_only=True)
+    tour = [dict(segment=3), dict(model="MTT"), dict(segment=5, vmin=-2.0, vmax=2.0, cmap="coolwarm"),
+            dict(model="MSD", vmin=None, vmax=None, cmap="viridis"), dict(unit=units[1]),
+            dict(unit=units[2], segment=1), dict(cmap=None)]
     medians = {}
     for name in sorted(n for n in dir(figures) if n.endswith("_view")):
-        explorer = Explorer(getattr(figures, name))
-        explorer.update(View("MTT", 0))  # analyse both models before timing
+        explorer = Explorer(getattr(figures, name), controls=CONTROLS)
+        explorer.update(replace(explorer.view, model="MTT"))  # analyse both models before timing
         times = []
-        for view in tour * 3:
-            explorer.update(view)
+        for changes in tour * 3:
+            explorer.update(replace(explorer.view, **changes))
             times.append(explorer.last_redraw_s)
         medians[name] = statistics.median(times)
     return medians

@@ -7,12 +7,13 @@ book can show the count, the criterion, and how the count moves with the thresho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .spectrogram import FLOAT16_MAX
-from .weights import Model, groups_of, layer_size, unit_name
+from .spectrogram import FLOAT16_MAX, N_MELS
+from .weights import Group, Model, Unit, groups_of, layer_size, unit_name
 
 NORM_THRESHOLD = 1e-2  # a kernel with Frobenius norm at or below this is "numerically zero"
 SENSITIVITY_THRESHOLDS = tuple(10.0**e for e in range(-8, 1))
@@ -42,8 +43,51 @@ class UnitCount:
         groups = groups_of(self.layer)
         return [unit_name(next(g for g in groups if g.first_row <= r < g.stop_row), r) for r in self.rows]
 
+    @property
+    def mask(self) -> np.ndarray:
+        """True for the units counted: one entry per unit of the layer, in row order."""
+        mask = np.zeros(self.total, dtype=bool)
+        mask[np.asarray(self.rows, dtype=int)] = True
+        return mask
+
     def __str__(self) -> str:
         return f"{self.model} {self.layer}: {self.count} of {self.total} units ({self.criterion})"
+
+    @classmethod
+    def from_mask(cls, model: str, layer: str, criterion: str, threshold: float, mask: np.ndarray) -> UnitCount:
+        """The units where ``mask`` (one entry per unit of the layer, in row order) is true."""
+        return cls(model, layer, criterion, threshold, tuple(int(r) for r in np.flatnonzero(mask)))
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """Which units of one kernel group pass a criterion, and the criterion in words."""
+
+    model: str
+    group: Group
+    criterion: str
+    rows: tuple[int, ...]  # rows of the layer's output (for CNN_1, of U): the blog's unit numbers
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def total(self) -> int:
+        return self.group.size
+
+    @property
+    def names(self) -> list[str]:
+        return [unit_name(self.group, r) for r in self.rows]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.group.name}: {self.count} of {self.total} units ({self.criterion})"
+
+
+def group_count(model: Model, group: Group, criterion: str, rows) -> GroupCount:
+    """The :class:`GroupCount` of those of ``rows`` (rows of the group's layer) that lie in ``group``."""
+    return GroupCount(model.name, group, criterion,
+                      tuple(sorted(int(r) for r in rows if group.first_row <= r < group.stop_row)))
 
 
 def nontrivial_units(model: Model, layer: str, threshold: float = NORM_THRESHOLD) -> UnitCount:
@@ -52,16 +96,55 @@ def nontrivial_units(model: Model, layer: str, threshold: float = NORM_THRESHOLD
     A unit with a numerically zero kernel outputs a constant whatever the audio, so for
     CNN_1 this is the count of rows of U that depend on the input.
     """
-    rows = np.flatnonzero(model.norms(layer) > threshold)
-    return UnitCount(model.name, layer, f"kernel Frobenius norm > {threshold:g}", threshold,
-                     tuple(int(r) for r in rows))
+    return UnitCount.from_mask(model.name, layer, f"kernel Frobenius norm > {threshold:g}", threshold,
+                               model.norms(layer) > threshold)
+
+
+def nontrivial_in_group(model: Model, group: Group, threshold: float = NORM_THRESHOLD) -> GroupCount:
+    """The units of ``group`` that :func:`nontrivial_units` keeps."""
+    layer = nontrivial_units(model, group.layer, threshold)
+    return group_count(model, group, layer.criterion, layer.rows)
+
+
+def _counts_above(norms: np.ndarray, thresholds: Sequence[float]) -> dict[float, int]:
+    return {t: int(np.sum(norms > t)) for t in thresholds}
 
 
 def threshold_sensitivity(model: Model, layer: str,
                           thresholds: tuple[float, ...] = SENSITIVITY_THRESHOLDS) -> dict[float, int]:
     """How many units pass :func:`nontrivial_units` at each threshold."""
-    norms = model.norms(layer)
-    return {t: int(np.sum(norms > t)) for t in thresholds}
+    return _counts_above(model.norms(layer), thresholds)
+
+
+def group_sensitivity(model: Model, group: Group,
+                      thresholds: Sequence[float] = SENSITIVITY_THRESHOLDS) -> dict[float, int]:
+    """How many kernels of ``group`` have a Frobenius norm above each threshold."""
+    return _counts_above(model.norms(group.layer)[group.first_row:group.stop_row], thresholds)
+
+
+def ranked_units(model: Model, group: Group, n: int | None = None,
+                 threshold: float = NORM_THRESHOLD) -> list[Unit]:
+    """The group's non-trivial units by decreasing kernel norm (the lower row first on a tie),
+    at most ``n``."""
+    rows = np.array(nontrivial_in_group(model, group, threshold).rows, dtype=int)
+    norms = model.norms(group.layer)[rows]
+    order = rows[np.argsort(-norms, kind="stable")]
+    return [model.unit(int(r), group.layer) for r in order[:n]]
+
+
+def largest_norm_unit(model: Model, groups: Sequence[Group], threshold: float = NORM_THRESHOLD) -> Unit:
+    """The non-trivial unit with the largest kernel norm among ``groups``: the largest of each
+    group's first :func:`ranked_units` (the earlier group on a tie)."""
+    firsts = [u for g in groups for u in ranked_units(model, g, 1, threshold)]
+    if not firsts:
+        raise ValueError(f"{model.name} has no non-trivial unit in {', '.join(g.name for g in groups)}")
+    return max(firsts, key=lambda u: u.norm)
+
+
+def map_rows(group: Group) -> int:
+    """Rows of a CNN_1 unit's map K_i ⋆ M̂_dB: the positions where a kernel h bands tall fits in
+    the 96 mel bands without padding (59 for 38x7, 30 for 67x7, 96 for the 1-D groups)."""
+    return N_MELS - group.rows + 1
 
 
 def max_preactivation(model: Model) -> np.ndarray:
@@ -76,18 +159,17 @@ def max_preactivation(model: Model) -> np.ndarray:
     bounds = []
     for group in groups_of("cnn1"):
         k = model.kernels(group).reshape(group.size, -1)
-        bounds.append(np.sum(np.max(k[..., None] * ends, axis=-1), axis=1)
-                      + model.variables[f"{group.conv}/bias"])
-    return np.concatenate(bounds)
+        bounds.append(np.sum(np.max(k[..., None] * ends, axis=-1), axis=1))
+    return np.concatenate(bounds) + model.biases("cnn1")
 
 
 def input_dependent_units(model: Model, threshold: float = NORM_THRESHOLD) -> UnitCount:
     """CNN_1 units whose row of U can depend on the input: a kernel above the threshold
     and a pre-activation that some possible input makes positive."""
-    live = (model.norms("cnn1") > threshold) & (max_preactivation(model) > 0)
-    return UnitCount(model.name, "cnn1",
-                     f"kernel Frobenius norm > {threshold:g} and ReLU can open for some input",
-                     threshold, tuple(int(r) for r in np.flatnonzero(live)))
+    live = nontrivial_units(model, "cnn1", threshold).mask & (max_preactivation(model) > 0)
+    return UnitCount.from_mask(model.name, "cnn1",
+                               f"kernel Frobenius norm > {threshold:g} and ReLU can open for some input",
+                               threshold, live)
 
 
 def varying_rows(layer_output: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .weights import GROUPS, Group, Model, groups_of, locate_unit
+from .errors import SelectionError
+from .weights import Group, Model, groups_of, locate_unit
 
 PAD = 3  # frames of zeros on each side of time before every 7-frame kernel
 CHUNK = 4  # segments per batch: bounds memory for long files
@@ -80,17 +81,22 @@ def _front_and_mid(model: Model, m_db: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def back_end(model: Model, w: np.ndarray) -> dict[str, np.ndarray]:
-    """Temporal pooling and the dense layers, from W (segments, time, 753) to tag weights."""
-    max_pool, mean_pool = w.max(axis=1), w.mean(axis=1)
-    pooled = np.stack([max_pool, mean_pool], axis=2).reshape(len(w), -1)  # max_0, mean_0, max_1 …
+def dense_head(model: Model, pooled: np.ndarray) -> dict[str, np.ndarray]:
+    """The back end after pooling: batch-norm, dense 200 + ReLU, batch-norm ("penultimate"),
+    dense 50 ("logits"), sigmoid ("taggram"), for pooled vectors (segments, 1506)."""
     kernel, bias = model.dense("dense")
     hidden = _relu(model.batch_norm("batch_normalization_9")(pooled) @ kernel + bias)
     penultimate = model.batch_norm("batch_normalization_10")(hidden)
     kernel, bias = model.dense("dense_1")
     logits = penultimate @ kernel + bias
-    return {"max_pool": max_pool, "mean_pool": mean_pool, "pooled": pooled,
-            "penultimate": penultimate, "logits": logits, "taggram": _sigmoid(logits)}
+    return {"penultimate": penultimate, "logits": logits, "taggram": _sigmoid(logits)}
+
+
+def back_end(model: Model, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Temporal pooling and the dense layers, from W (segments, time, 753) to tag weights."""
+    max_pool, mean_pool = w.max(axis=1), w.mean(axis=1)
+    pooled = np.stack([max_pool, mean_pool], axis=2).reshape(len(w), -1)  # max_0, mean_0, max_1 …
+    return {"max_pool": max_pool, "mean_pool": mean_pool, "pooled": pooled, **dense_head(model, pooled)}
 
 
 def forward(model: Model, m_db: np.ndarray) -> dict[str, np.ndarray]:
@@ -153,5 +159,30 @@ def _unit_convolve(model: Model, group: Group, k: int, m_hat: np.ndarray) -> np.
     return z.reshape(m_hat.shape[1], -1).T
 
 
-__all__ = ["forward", "back_end", "convolve", "conv_block", "cnn1_group_maps", "unit_maps",
-           "UnitMaps", "GROUPS", "SEGMENT_NAMES", "VECTOR_NAMES"]
+
+
+LAYER_INPUT = {"cnn2": "U", "cnn3": "V1_hat", "cnn4": "V12_hat"}  # what each mid-end layer convolves
+LAYER_OUTPUT = {"cnn2": ("V1", "V1_hat"), "cnn3": ("V2", "V2_hat"), "cnn4": ("V3", "V3_hat")}
+
+
+@dataclass(frozen=True)
+class MidendUnit:
+    """One CNN_2-4 unit on one segment: three time series of 187 frames."""
+
+    pre_activation: np.ndarray  # sum over input rows of K ⋆ input, plus b
+    V: np.ndarray  # after ReLU: the unit's row of V_k
+    V_hat: np.ndarray  # after the batch-norm: the unit's row of V̂_k
+
+
+def midend_unit(model: Model, unit: str, layer_input: np.ndarray) -> MidendUnit:
+    """A mid-end unit's series from its layer's input (rows x 187, blog orientation)."""
+    group, index = locate_unit(unit)
+    if group.layer not in LAYER_INPUT:
+        raise SelectionError(f"{unit!r} is not a CNN_2-4 unit: use unit_maps for CNN_1 units.")
+    kernel = model.conv_kernel(group)[:, :, 0, index]  # (7 frames, input rows)
+    padded = np.pad(layer_input, ((0, 0), (PAD, PAD)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 7, axis=1)  # (rows, 187, 7)
+    z = np.einsum("rtk,kr->t", windows, kernel) + model.variables[f"{group.conv}/bias"][index]
+    v = np.maximum(z, 0)
+    bn = model.batch_norm(group.bn)
+    return MidendUnit(z, v, v * bn.scale[index] + bn.shift[index])

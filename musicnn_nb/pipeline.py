@@ -15,9 +15,9 @@ import numpy as np
 from . import __version__, cache
 from .audio import Audio, default_audio, file_digest, load_audio
 from .errors import SelectionError
-from .network import UnitMaps, forward, unit_maps
+from .network import LAYER_INPUT, MidendUnit, UnitMaps, forward, midend_unit, unit_maps
 from .spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES, m_db, segments
-from .weights import Model, load_model
+from .weights import Model, load_model, locate_unit
 
 
 @dataclass(eq=False)
@@ -65,6 +65,14 @@ class Analysis:
     def unit_maps(self, unit: str | int, segment: int) -> UnitMaps:
         """A CNN_1 unit's maps (pre-activation, Y_i, Ŷ_i) on one segment, computed on demand."""
         return _unit_maps(self, unit, self.check_segment(segment))
+
+    def midend_unit(self, unit: str, segment: int) -> MidendUnit:
+        """A CNN_2-4 unit's pre-activation, V and V̂ rows on one segment, computed on demand."""
+        group, _ = locate_unit(unit)
+        layer_input = LAYER_INPUT.get(group.layer)
+        if layer_input is None:
+            raise SelectionError(f"{unit!r} is a CNN_1 unit: use unit_maps.")
+        return midend_unit(self.model, unit, self.arrays[layer_input][self.check_segment(segment)])
 
     @property
     def audio(self) -> Audio:

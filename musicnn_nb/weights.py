@@ -122,8 +122,9 @@ class Unit:
 
     @property
     def norm(self) -> float:
-        """Frobenius norm of the kernel."""
-        return float(np.linalg.norm(self.kernel))
+        """Frobenius norm of the kernel (in float64: "vanishing" weights near 1e-30 square to
+        below float32's range)."""
+        return float(np.linalg.norm(self.kernel.astype(np.float64)))
 
 
 def unit_name(group: Group, index: int) -> str:
@@ -191,8 +192,12 @@ class Model:
 
     def norms(self, layer: str) -> np.ndarray:
         """Frobenius norm of every kernel of a layer, in row order."""
-        return np.concatenate([np.linalg.norm(self.kernels(g).reshape(g.size, -1), axis=1)
+        return np.concatenate([np.linalg.norm(self.kernels(g).reshape(g.size, -1).astype(np.float64), axis=1)
                                for g in groups_of(layer)])
+
+    def biases(self, layer: str) -> np.ndarray:
+        """Bias b_i of every unit of a layer, in row order."""
+        return np.concatenate([self.variables[f"{g.conv}/bias"] for g in groups_of(layer)])
 
     def unit(self, name: str | int, layer: str | None = None) -> Unit:
         """A unit by its name ``cnn1/38x7/12`` or by (row index, layer)."""
@@ -222,6 +227,15 @@ def layer_size(layer: str) -> int:
 def groups_of(layer: str) -> tuple[Group, ...]:
     layer_size(layer)
     return tuple(g for g in GROUPS if g.layer == layer)
+
+
+def group_of_rows(layer: str) -> np.ndarray:
+    """For every unit of a layer, in row order, the position of its group in :func:`groups_of`.
+
+    Index a per-group sequence with it to spread one value per group over the rows, e.g.
+    ``np.array([g.name for g in groups_of("cnn1")])[group_of_rows("cnn1")]``.
+    """
+    return np.concatenate([np.full(g.size, i) for i, g in enumerate(groups_of(layer))])
 
 
 def locate_unit(name: str | int, layer: str | None = None) -> tuple[Group, int]:

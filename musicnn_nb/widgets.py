@@ -12,6 +12,7 @@ is kept.
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -56,6 +57,18 @@ def unit_choices(model: str, layer: str, group: str | None = None, nontrivial_on
     return [n for n in names if group in (None, "all") or n.split("/")[1] == group]
 
 
+def _shown_path(path: Path) -> str:
+    """The path as the reader would type it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive
+        return str(path)
+
+
+def _layer_of(unit: str) -> str:
+    return unit.split("/")[0]
+
+
 def figure_png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
@@ -66,23 +79,24 @@ class Explorer:
     """Controls for ``view`` over ``draw``'s figure; see the module docstring."""
 
     def __init__(self, draw: DrawFunction, *, path: str | Path | None = None, view: View = View(),
-                 controls: Sequence[str] = ("model", "segment", "scale", "audio"), layer: str = "cnn1",
+                 controls: Sequence[str] = ("model", "segment", "scale", "audio"), layers: Sequence[str] = ("cnn1",),
                  figsize: tuple[float, float] = (10, 4), scale: tuple[float, float] = (-10.0, 10.0)):
         unknown = set(controls) - set(CONTROLS)
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}: choose from {CONTROLS}")
         self.draw = draw
-        self.layer = layer
+        self.layers = tuple(layers)
         self.path = Path(path) if path is not None else default_audio()
         self.analysis = analyse(self.path, view.model)
         if "unit" in controls and view.unit is None:
-            view = replace(view, unit=unit_choices(view.model, layer, nontrivial_only=True)[0])
+            view = replace(view, unit=unit_choices(view.model, self.layers[0], nontrivial_only=True)[0])
         if view.unit is not None:
-            view = replace(view, unit=load_model(view.model).unit(view.unit, layer).name)
+            view = replace(view, unit=load_model(view.model).unit(view.unit, self.layers[0]).name)
         self.view = replace(view, segment=self.analysis.check_segment(view.segment))
         self.figure = Figure(figsize=figsize, layout="constrained")
         self.last_redraw_s = 0.0
         self.png = b""
+        self._layout: list[tuple[type, object]] = []
         self._controls = tuple(controls)
         self._build_controls(scale)
         self._figure_handle = self._player_handle = None
@@ -94,30 +108,31 @@ class Explorer:
         self.segment = w.IntSlider(value=v.segment, min=0, max=self.analysis.n_segments - 1,
                                    description="segment", continuous_update=False)
         self.auto = w.Checkbox(value=v.vmin is None and v.vmax is None, description="automatic colour scale")
-        self.vmin = w.FloatText(value=scale[0] if v.vmin is None else v.vmin, description="min",
-                                layout=w.Layout(width="160px"))
-        self.vmax = w.FloatText(value=scale[1] if v.vmax is None else v.vmax, description="max",
-                                layout=w.Layout(width="160px"))
+        narrow = {"layout": w.Layout(width="150px"), "style": {"description_width": "40px"}}
+        self.vmin = w.FloatText(value=scale[0] if v.vmin is None else v.vmin, description="min", **narrow)
+        self.vmax = w.FloatText(value=scale[1] if v.vmax is None else v.vmax, description="max", **narrow)
         self.cmap = w.Dropdown(options=["automatic", *COLORMAPS], value=v.cmap or "automatic",
                                description="colours")
-        self.group = w.Dropdown(options=["all", *(g.name for g in groups_of(self.layer))], value="all",
+        layer = _layer_of(v.unit) if v.unit else self.layers[0]
+        self.layer = w.Dropdown(options=self.layers, value=layer, description="layer")
+        self.group = w.Dropdown(options=["all", *(g.name for g in groups_of(layer))], value="all",
                                 description="kernels")
-        self.nontrivial = w.Checkbox(value=v.unit is None or v.unit in unit_choices(v.model, self.layer,
+        self.nontrivial = w.Checkbox(value=v.unit is None or v.unit in unit_choices(v.model, layer,
                                                                                       nontrivial_only=True),
                                      description="non-trivial units only")
         self.unit = w.Dropdown(options=[v.unit] if v.unit else [], value=v.unit, description="unit")
-        self.file = w.Text(value=str(self.path), description="audio file", layout=w.Layout(width="60%"))
+        self.file = w.Text(value=_shown_path(self.path), description="audio file", layout=w.Layout(width="60%"))
         self.load = w.Button(description="analyse file")
         self.status = w.HTML(value=self._describe())
         self._syncing = False
         self._sync_controls()
         for control in (self.model, self.segment, self.auto, self.vmin, self.vmax, self.cmap, self.unit,
-                        self.group, self.nontrivial):
+                        self.layer, self.group, self.nontrivial):
             control.observe(self._on_change, names="value")
         self.load.on_click(self._on_load)
         rows = {"model": [self.model], "segment": [self.segment],
-                "unit": [w.HBox([self.group, self.nontrivial]), self.unit],
-                "scale": [w.HBox([self.auto, self.vmin, self.vmax, self.cmap])],
+                "unit": [w.HBox([self.layer] * (len(self.layers) > 1) + [self.group, self.nontrivial]), self.unit],
+                "scale": [self.auto, w.HBox([self.vmin, self.vmax, self.cmap])],
                 "audio": [w.HBox([self.file, self.load])]}
         self.controls = w.VBox([c for key in CONTROLS if key in self._controls for c in rows[key]]
                                + [self.status])
@@ -145,7 +160,12 @@ class Explorer:
             self.segment.value = v.segment
             self.cmap.value = v.cmap or "automatic"
             if v.unit is not None:
-                options = unit_choices(v.model, self.layer, self.group.value, self.nontrivial.value)
+                layer = _layer_of(v.unit)
+                if self.layer.value != layer:
+                    self.layer.value = layer
+                    self.group.options = ["all", *(g.name for g in groups_of(layer))]
+                    self.group.value = "all"
+                options = unit_choices(v.model, layer, self.group.value, self.nontrivial.value)
                 self.unit.options = options if v.unit in options else [v.unit, *options]
                 self.unit.value = v.unit
         finally:
@@ -155,8 +175,13 @@ class Explorer:
         if self._syncing:
             return
         view = self._read_view()
-        if view.unit is not None and change["owner"] in (self.model, self.group, self.nontrivial):
-            options = unit_choices(view.model, self.layer, self.group.value, self.nontrivial.value)
+        if change["owner"] is self.layer:
+            self._syncing = True
+            self.group.options = ["all", *(g.name for g in groups_of(self.layer.value))]
+            self.group.value = "all"
+            self._syncing = False
+        if view.unit is not None and change["owner"] in (self.model, self.layer, self.group, self.nontrivial):
+            options = unit_choices(view.model, self.layer.value, self.group.value, self.nontrivial.value)
             if not options:
                 self.status.value = self._describe("no unit passes these filters: the current unit stays.")
                 return
@@ -172,7 +197,7 @@ class Explorer:
         try:
             analysis = analyse(path, self.view.model)
         except MusicnnNbError as error:
-            self.file.value = str(self.path)
+            self.file.value = _shown_path(self.path)
             self.status.value = self._describe(str(error))
             return
         self.path, self.analysis = Path(path), analysis
@@ -184,7 +209,7 @@ class Explorer:
             analysis = analyse(self.path, view.model) if view.model != self.analysis.model.name else self.analysis
             view = replace(view, segment=analysis.check_segment(view.segment))
             if view.unit is not None:
-                analysis.model.unit(view.unit, self.layer)
+                analysis.model.unit(view.unit, self.layers[0])
         except MusicnnNbError as error:
             self.status.value = self._describe(str(error))
             return
@@ -193,11 +218,23 @@ class Explorer:
         self.redraw()
 
     def redraw(self) -> None:
-        """Draw the current view and render it; ``last_redraw_s`` is what a reader waits."""
+        """Draw the current view and render it; ``last_redraw_s`` is what a reader waits.
+
+        Constrained layout is the slowest part of a render, so it runs only when the figure's
+        set of axes changes; otherwise the axes go back to the positions it last computed.
+        """
         start = time.perf_counter()
         self.figure.clear()
         self.draw(self.figure, self.analysis, self.view)
+        axes = self.figure.axes
+        reuse = len(axes) == len(self._layout) and all(
+            type(ax) is kind for ax, (kind, _) in zip(axes, self._layout))
+        self.figure.set_layout_engine("none" if reuse else "constrained")
+        if reuse:
+            for ax, (_, position) in zip(axes, self._layout):
+                ax.set_position(position)
         self.png = figure_png(self.figure)
+        self._layout = [(type(ax), ax.get_position()) for ax in axes]
         self.last_redraw_s = time.perf_counter() - start
         self.status.value = self._describe()
         if self._figure_handle is not None:
@@ -216,6 +253,7 @@ class Explorer:
         return self
 
 
-def explore(draw: DrawFunction, **options) -> Explorer:
-    """Build and show an :class:`Explorer`; the one line a chapter needs."""
-    return Explorer(draw, **options).show()
+def explore(draw: DrawFunction, **options) -> None:
+    """Build and show an :class:`Explorer`: the one line a chapter needs. (To keep a handle
+    on it in a live session, use ``Explorer(draw, **options).show()``.)"""
+    Explorer(draw, **options).show()

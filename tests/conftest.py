@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
+import yaml
 
 CLIP = Path(__file__).parent / "data" / "joram-moments_of_clarity-08-solipsism-59-88.mp3"
 README_MTT_TOP10 = ["techno", "electronic", "synth", "fast", "beat", "drums", "no vocals",
@@ -63,7 +66,29 @@ def music_like(seconds: float, rate: int = 16000, channels: int = 1, seed: int =
     return mono if channels == 1 else np.stack([mono, 0.5 * mono], axis=1)
 
 
-PREVIEW = Path(__file__).resolve().parents[1] / "scripts" / "preview_chapter.py"
+ROOT = Path(__file__).resolve().parents[1]
+PREVIEW = ROOT / "scripts" / "preview_chapter.py"
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+def chapters() -> list[str]:
+    """The chapter files of the table of contents, e.g. ``book/03_input``."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
+
+
+def build(source: Path, output: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output)],
+                          capture_output=True, text=True, env={**os.environ, **env})
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """The whole book built from scratch (every chapter executed) into a scratch folder."""
+    out = tmp_path_factory.mktemp("book")
+    result = build(ROOT, out)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return out / "_build" / "html"
 
 
 def execute_chapter(python: str, chapter: Path, folder: Path, env: dict) -> subprocess.CompletedProcess:

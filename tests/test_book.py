@@ -11,30 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import execute_chapter
-
-ROOT = Path(__file__).resolve().parents[1]
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+from conftest import ROOT, build, chapters, execute_chapter
 
 
-def chapters() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
 
-
-def build(source: Path, output: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output)],
-                          capture_output=True, text=True, env={**os.environ, **env})
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    result = build(ROOT, out)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return out / "_build" / "html"
+@pytest.fixture
+def built(built_book) -> Path:
+    return built_book
 
 
 def test_every_chapter_page_has_static_figures_widgets_audio_and_no_error(built):

@@ -1,5 +1,7 @@
 """Explorers redraw from cached intermediates and survive bad input with their state intact."""
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -42,7 +44,7 @@ def test_bad_file_or_segment_keeps_state_and_says_why(explorer, tmp_path):
     before = (explorer.path, explorer.view, explorer.analysis)
     explorer.open(tmp_path / "missing.wav")
     assert (explorer.path, explorer.view, explorer.analysis) == before
-    assert "no audio file" in explorer.status.value and explorer.file.value == str(before[0])
+    assert "no audio file" in explorer.status.value and explorer.file.value == os.path.relpath(before[0])
     explorer.update(View("MSD", 99))
     assert explorer.view == before[1] and "does not exist" in explorer.status.value
 
@@ -90,7 +92,7 @@ def test_unit_explorer_offers_filters_and_keeps_units_valid():
     e.update(View("MSD", 3, unit="cnn1/1x32/530"))
     assert e.unit.value == "cnn1/1x32/530" and e.segment.value == 3
     titles = [ax.get_title() for ax in e.figure.axes]
-    assert "kernel K_530" in titles and e.figure.get_suptitle().startswith("cnn1/1x32/530 (MSD")
+    assert "kernel $K_{530}$" in titles and e.figure.get_suptitle().startswith("cnn1/1x32/530 (MSD")
     e.update(View("MSD", 3, unit="cnn1/1x32/900"))
     assert e.view.unit == "cnn1/1x32/530" and "out of range" in e.status.value
 
@@ -111,3 +113,28 @@ def test_norm_and_sensitivity_plots():
     assert ax.get_yscale() == "log" and len(handles) == 2
     fig, ax, lines = plots.sensitivity({"MSD": {1e-3: 5, 1e-2: 3}, "MTT": {1e-3: 9, 1e-2: 9}}, total=10)
     assert [list(line.get_ydata()) for line in lines] == [[5, 3], [9, 9]]
+
+
+def test_midend_explorer_switches_layers_and_draws_the_units_rows():
+    e = Explorer(figures.midend_view, path=CLIP, controls=("model", "segment", "unit"),
+                 layers=("cnn2", "cnn3", "cnn4"), view=View("MTT", 2))
+    assert e.view.unit.startswith("cnn2/561x7/")
+    e.layer.value = "cnn4"
+    assert e.view.unit.startswith("cnn4/64x7/") and list(e.group.options) == ["all", "64x7"]
+    e.update(View("MTT", 4, unit="cnn4/64x7/44"))
+    a = e.analysis
+    lines = [ax for ax in e.figure.axes if ax.get_title() == "cnn4/64x7/44 over time"][0].lines
+    np.testing.assert_allclose(lines[1].get_ydata(), a.V3[4, 44], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(lines[2].get_ydata(), a.V3_hat[4, 44], rtol=1e-4, atol=1e-4)
+
+
+def test_midend_unit_series_match_the_forward_pass():
+    a = pipeline.analyse(CLIP, "MSD")
+    for unit, out in (("cnn2/561x7/7", "V1"), ("cnn3/64x7/20", "V2"), ("cnn4/64x7/63", "V3")):
+        index = int(unit.split("/")[2])
+        series = a.midend_unit(unit, 5)
+        np.testing.assert_allclose(series.V, a.arrays[out][5, index], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(series.V_hat, a.arrays[f"{out}_hat"][5, index], rtol=1e-4, atol=1e-4)
+        assert np.all(series.V == np.maximum(series.pre_activation, 0))
+    with pytest.raises(Exception, match="CNN_1 unit"):
+        a.midend_unit("cnn1/38x7/12", 0)

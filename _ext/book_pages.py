@@ -1,0 +1,35 @@
+"""Sphinx extension for this book's pages, so that they load without browser errors.
+
+* jupyter-book 1 runs sphinx-thebe's and sphinx-togglebutton's set-up twice, so every page
+  declared ``const THEBE_JS_URL`` twice; repeated scripts are dropped.
+* The widgets HTML manager calls MathJax 2's ``MathJax.Hub.Queue``; a small deferred script,
+  run after MathJax 3 has loaded, provides it.
+"""
+
+from pathlib import Path
+
+SHIM = "widgets_mathjax_shim.js"
+
+
+def _add_static(app):
+    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
+
+
+def _fix_scripts(app, pagename, templatename, context, doctree):
+    from sphinx.builders.html._assets import _JavaScript
+
+    seen, scripts = set(), []
+    for script in context.get("script_files", []):
+        key = (script.filename or "", script.attributes.get("body", ""))
+        if key not in seen:
+            seen.add(key)
+            scripts.append(script)
+    if any(str(script.filename).endswith("widgets/embed.js") for script in scripts):
+        scripts.append(_JavaScript(f"_static/{SHIM}", priority=900, defer="defer"))
+    context["script_files"][:] = scripts
+
+
+def setup(app):
+    app.connect("builder-inited", _add_static)
+    app.connect("html-page-context", _fix_scripts, priority=999)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
