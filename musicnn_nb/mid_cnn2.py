@@ -24,8 +24,8 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from . import plots
-from .analysis import NORM_THRESHOLD, UnitCount, nontrivial_units, threshold_sensitivity
+from . import analysis, midend, plots
+from .analysis import NORM_THRESHOLD, UnitCount, nontrivial_units
 from .network import PAD
 from .normalisation import BN_MOMENTUM, PARAMETERS, ZERO_VARIANCE, nontrivial_mask, trivial_constants, variance_floor
 from .pipeline import Analysis
@@ -55,14 +55,9 @@ def kernels(model: Model) -> np.ndarray:
     return model.kernels(GROUP).astype(np.float64)
 
 
-def biases(model: Model) -> np.ndarray:
-    """b_j of every CNN_2 unit."""
-    return model.variables[f"{GROUP.conv}/bias"].astype(np.float64)
-
-
 def batch_norm(model: Model) -> BatchNorm:
     """The batch-norm of CNN_2 (γ_j, β_j, μ_j, σ_j² of its 64 channels)."""
-    return model.batch_norm(GROUP.bn)
+    return midend.batch_norm(model, LAYER)
 
 
 def live_mask(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray:
@@ -71,9 +66,9 @@ def live_mask(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray:
     return model.norms(LAYER) > threshold
 
 
-def largest_norm_unit(model: Model) -> str:
+def largest_norm_unit(model: Model, threshold: float = NORM_THRESHOLD) -> str:
     """Name of the CNN_2 unit whose kernel has the largest Frobenius norm (the explorer's default)."""
-    return model.unit(int(np.argmax(model.norms(LAYER))), LAYER).name
+    return analysis.largest_norm_unit(model, (GROUP,), threshold).name
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,7 +104,7 @@ def opening_level(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray
     Units with b_j ≥ 0 are left out (their rectifier is open with any kernel).
     """
     dead = ~live_mask(model, threshold)
-    b = biases(model)[dead]
+    b = model.biases(LAYER)[dead]
     l1 = np.abs(kernels(model)[dead]).sum(axis=(1, 2))
     keep = b < 0
     return -b[keep] / l1[keep]
@@ -143,7 +138,7 @@ def closed_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for a in analyses:
         dead = ~live_mask(a.model, threshold)
-        b = biases(a.model)[dead]
+        b = a.model.biases(LAYER)[dead]
         l1 = np.abs(kernels(a.model)[dead]).sum(axis=(1, 2))
         level = opening_level(a.model, threshold)
         largest = np.abs(kernels(a.model)[dead]).max()
@@ -153,19 +148,11 @@ def closed_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD
     return "\n".join(lines)
 
 
-def norms_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD,
-                 fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
+def norms_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD, fig: Figure | None = None):
     """The Frobenius norms of the 64 CNN_2 kernels for each model (linear axis, the threshold
     dashed), and how many units pass a threshold as it sweeps over :data:`SENSITIVITY_THRESHOLDS`
     (a log axis: the dead kernels' norms lie far below the range a norm axis could show)."""
-    fig = fig or plt.figure(figsize=(13, 3.6), layout="constrained")
-    axes = fig.subplots(1, 2, width_ratios=(2.2, 1))
-    plots.norms({m.name: m.norms(LAYER) for m in models}, axes[0], threshold=threshold, log=False,
-                title="CNN_2: Frobenius norm of each 561×7 kernel")
-    axes[0].set_xlabel("CNN_2 unit j")
-    plots.sensitivity({m.name: threshold_sensitivity(m, LAYER, SENSITIVITY_THRESHOLDS) for m in models}, axes[1],
-                      total=layer_size(LAYER), threshold=threshold, title="live units against the threshold")
-    return fig, axes
+    return midend.norms_figure(models, LAYER, threshold, log=False, thresholds=SENSITIVITY_THRESHOLDS, fig=fig)
 
 
 def units_sentence(model: Model, threshold: float = NORM_THRESHOLD) -> str:
@@ -387,7 +374,7 @@ def bias_check(analysis: Analysis, threshold: float = NORM_THRESHOLD) -> BiasChe
     parts = [split_preactivation(analysis, s, threshold) for s in range(analysis.n_segments)]
     live = np.concatenate([p[0][units] for p in parts], axis=1)
     trivial = np.stack([p[1][units, PAD:-PAD] for p in parts], axis=1)
-    return BiasCheck(analysis.model.name, tuple(int(j) for j in units), biases(analysis.model)[units],
+    return BiasCheck(analysis.model.name, tuple(int(j) for j in units), analysis.model.biases(LAYER)[units],
                      trivial_row_bias(analysis.model, threshold)[units], trivial.min(axis=(1, 2)),
                      trivial.max(axis=(1, 2)), live.std(axis=1))
 
@@ -572,7 +559,7 @@ def statistics_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRE
     return fig, axes
 
 
-__all__ = ["LAYER", "GROUP", "SENSITIVITY_THRESHOLDS", "kernels", "biases", "batch_norm", "live_mask",
+__all__ = ["LAYER", "GROUP", "SENSITIVITY_THRESHOLDS", "kernels", "batch_norm", "live_mask",
            "largest_norm_unit", "dead_units", "never_active_units", "silent_per_segment", "opening_level",
            "dead_table", "closed_table", "norms_figure", "units_sentence", "row_energy", "EnergyShares",
            "energy_shares", "energy_table", "energy_figure", "group_sentence", "glorot_std", "weight_scale_table",

@@ -30,30 +30,18 @@ from matplotlib.figure import Figure
 from . import plots
 from .analysis import NORM_THRESHOLD, UnitCount, nontrivial_units, threshold_sensitivity
 from .architecture import TEX, robust_limit, tex, w_row_groups
+from .midend import batch_norm, group
+from .midend import label as _label
 from .network import LAYER_INPUT, LAYER_OUTPUT, PAD, convolve
 from .pipeline import Analysis
 from .spectrogram import FRAME_SECONDS
-from .weights import BN_EPSILON, BatchNorm, Group, Model, groups_of, layer_size, unit_name
+from .weights import BN_EPSILON, Model, layer_size, unit_name
 
 LAYER = "cnn3"
+GROUP = group(LAYER)
 CONSTANT_TOLERANCE = 1e-6  # a row whose range (max − min) stays within this is constant
 BN_PARAMETERS = (("gamma", r"$\gamma_j$"), ("beta", r"$\beta_j$"), ("mean", r"$\mu_j$"),
                  ("variance", r"$\sigma_j^2$"), ("scale", r"slope $a_j$"), ("shift", r"intercept $c_j$"))
-
-
-def group(layer: str = LAYER) -> Group:
-    """The single kernel group of a mid-end layer."""
-    return groups_of(layer)[0]
-
-
-def batch_norm(model: Model, layer: str = LAYER) -> BatchNorm:
-    """The batch-norm that follows a mid-end layer (one channel per unit)."""
-    return model.batch_norm(group(layer).bn)
-
-
-def biases(model: Model, layer: str = LAYER) -> np.ndarray:
-    """The bias b_j of every unit of a mid-end layer."""
-    return model.variables[f"{group(layer).conv}/bias"]
 
 
 def _count(model: Model, layer: str, criterion: str, rows: np.ndarray, threshold: float = NORM_THRESHOLD) -> UnitCount:
@@ -62,11 +50,6 @@ def _count(model: Model, layer: str, criterion: str, rows: np.ndarray, threshold
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
-
-
-def _label(layer: str) -> str:
-    """The series' name of a layer: ``cnn3`` → CNN_3."""
-    return f"CNN_{layer[-1]}"
 
 
 def _names(count: UnitCount) -> str:
@@ -179,7 +162,7 @@ def dead_units_table(analyses: Sequence[Analysis], layer: str = LAYER, threshold
         m = a.model
         zero, never = set(zero_kernel_units(m, layer, threshold).rows), set(never_active_units(a, layer).rows)
         z = pre_activation(a, layer).max(axis=(0, 2))
-        bn, b, norms = batch_norm(m, layer), biases(m, layer), m.norms(layer)
+        bn, b, norms = batch_norm(m, layer), m.biases(layer), m.norms(layer)
         for j in sorted(zero | never):
             constant = bn(np.float32(max(b[j], 0)))[j] if j in zero else bn.shift[j]
             lines.append(f"| {m.name} | `{unit_name(group(layer), j)}` | {_fmt(norms[j])} | {_fmt(b[j])} | "
@@ -210,19 +193,6 @@ def agreement_sentence(analyses: Sequence[Analysis], layer: str = LAYER, thresho
     return "On this recording, " + "; ".join(parts) + "."
 
 
-def norms_figure(models: Sequence[Model], layer: str = LAYER, threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
-    """Kernel norms of a layer for each model (log scale, threshold dashed) and how the count
-    of non-trivial kernels moves with the threshold."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 3.4), width_ratios=(2.6, 1), layout="constrained")
-    plots.norms({m.name: m.norms(layer) for m in models}, axes[0], threshold=threshold,
-                title=f"{_label(layer)}: Frobenius norm of each {group(layer).name} kernel (norms below 1e-12 drawn at 1e-12)")
-    axes[0].set_xlabel(f"{_label(layer)} unit $j$")
-    axes[0].set_xlim(-1, layer_size(layer))
-    plots.sensitivity({m.name: threshold_sensitivity(m, layer) for m in models}, axes[1], total=layer_size(layer),
-                      threshold=threshold, title="kernels above a threshold")
-    return fig, axes
-
-
 # ---------------------------------------------------------------------------------------
 # Where the kernels put their weight, and constant input rows
 # ---------------------------------------------------------------------------------------
@@ -243,14 +213,14 @@ def constant_input_rows(model: Model, threshold: float = NORM_THRESHOLD) -> Unit
 def input_constants(model: Model) -> np.ndarray:
     """c_r = BN(ReLU(b_r)) for every CNN_2 unit: the value its row of V̂_1 holds if its kernel is
     exactly zero (meaningful on :func:`constant_input_rows`)."""
-    return batch_norm(model, "cnn2")(np.maximum(biases(model, "cnn2"), 0)).astype(np.float64)
+    return batch_norm(model, "cnn2")(np.maximum(model.biases("cnn2"), 0)).astype(np.float64)
 
 
 def equivalent_bias(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray:
     """What the constant rows of V̂_1 add to each CNN_3 unit's pre-activation away from the
     segment's edges: Σ_{r constant} c_r Σ_τ [K_j]_{r,τ}, a bias in all but name."""
     rows = list(constant_input_rows(model, threshold).rows)
-    k = model.kernels(group()).astype(np.float64)
+    k = model.kernels(GROUP).astype(np.float64)
     return k[:, rows, :].sum(axis=2) @ input_constants(model)[rows]
 
 
@@ -258,7 +228,7 @@ def constant_contribution(model: Model, unit: int, frames: int, threshold: float
     """The constant rows' contribution to one CNN_3 unit's pre-activation at each of ``frames``
     frames: the equivalent bias inside, fewer kernel taps near the edges (zero padding)."""
     rows = list(constant_input_rows(model, threshold).rows)
-    taps = model.kernels(group())[unit][rows].astype(np.float64).T @ input_constants(model)[rows]  # (7,)
+    taps = model.kernels(GROUP)[unit][rows].astype(np.float64).T @ input_constants(model)[rows]  # (7,)
     padded = np.pad(np.ones(frames), PAD)
     return np.lib.stride_tricks.sliding_window_view(padded, taps.size) @ taps
 
@@ -281,8 +251,8 @@ def bias_check(analysis: Analysis, threshold: float = NORM_THRESHOLD) -> BiasChe
     x = analysis.arrays[LAYER_INPUT[LAYER]].astype(np.float64).copy()
     x[:, rows, :] = 0
     windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (PAD, PAD))), 7, axis=2)
-    k = model.kernels(group()).astype(np.float64)
-    live = np.einsum("srtk,urk->sut", windows, k) + biases(model)[None, :, None]
+    k = model.kernels(GROUP).astype(np.float64)
+    live = np.einsum("srtk,urk->sut", windows, k) + model.biases(LAYER)[None, :, None]
     network = pre_activation(analysis).astype(np.float64)
     difference = np.abs(network - live - equivalent_bias(model, threshold)[None, :, None])
     frames = x.shape[2]
@@ -323,11 +293,11 @@ def bias_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) 
         c = input_constants(m)[rows]
         live = list(nontrivial_units(m, LAYER, threshold).rows)
         eq = equivalent_bias(m, threshold)
-        ratio = np.abs(eq[live]) / np.abs(biases(m)[live])
+        ratio = np.abs(eq[live]) / np.abs(m.biases(LAYER)[live])
         worst = live[int(np.argmax(ratio))]
         check = bias_check(a, threshold)
         lines.append(f"| {m.name} | {_fmt(c.min())} to {_fmt(c.max())} | {_fmt(eq[live].min())} to {_fmt(eq[live].max())} | "
-                     f"{_fmt(ratio.max())} (`{unit_name(group(), worst)}`) | {np.median(ratio):.3f} | "
+                     f"{_fmt(ratio.max())} (`{unit_name(GROUP, worst)}`) | {np.median(ratio):.3f} | "
                      f"{check.interior:.1e} | {check.edges:.1e} | {check.edges_corrected:.1e} |")
     return "\n".join(lines)
 
@@ -335,7 +305,7 @@ def bias_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) 
 def largest_relative_bias(model: Model, threshold: float = NORM_THRESHOLD) -> int:
     """The non-trivial unit whose equivalent bias is largest relative to its own bias b_j."""
     live = np.array(nontrivial_units(model, LAYER, threshold).rows, dtype=int)
-    ratio = np.abs(equivalent_bias(model, threshold)[live]) / np.abs(biases(model)[live])
+    ratio = np.abs(equivalent_bias(model, threshold)[live]) / np.abs(model.biases(LAYER)[live])
     return int(live[np.argmax(ratio)])
 
 
@@ -377,13 +347,13 @@ def bias_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD)
     for i, a in enumerate(analyses):
         m = a.model
         live = list(nontrivial_units(m, LAYER, threshold).rows)
-        eq, b = equivalent_bias(m, threshold), biases(m)
+        eq, b = equivalent_bias(m, threshold), m.biases(LAYER)
         left.scatter(np.abs(b[live]), np.abs(eq[live]), s=12, color=f"C{i}", label=m.name)
         j = largest_relative_bias(m, threshold)
         frames = a.arrays[LAYER_INPUT[LAYER]].shape[2]
         t = np.arange(frames) * FRAME_SECONDS
         right.plot(t, constant_contribution(m, j, frames, threshold), ".-", color=f"C{i}", markersize=3,
-                   linewidth=0.8, label=f"{m.name}: {unit_name(group(), j)}")
+                   linewidth=0.8, label=f"{m.name}: {unit_name(GROUP, j)}")
         right.axhline(eq[j], color=f"C{i}", linestyle="--", linewidth=0.8)
     bounds = np.array(left.get_xlim())
     for share, style in ((1.0, "-"), (0.1, "--"), (0.01, ":")):

@@ -25,12 +25,11 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from . import plots
-from .analysis import NORM_THRESHOLD, UnitCount, nontrivial_units, threshold_sensitivity
+from .analysis import NORM_THRESHOLD, UnitCount, nontrivial_units, ranked_units
 from .architecture import TEX, mark_row_groups, robust_limit, u_row_groups, w_row_groups
 from .network import PAD
 from .pipeline import Analysis
 from .spectrogram import FRAME_SECONDS, N_MELS
-from .timbral import ranked_units
 from .weights import Model, Unit, groups_of, unit_name
 
 LAYER = "cnn4"
@@ -94,19 +93,6 @@ def counts_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> 
     return "\n".join(lines)
 
 
-def norms_figure(models: Sequence[Model], fig: Figure | None = None, threshold: float = NORM_THRESHOLD):
-    """Frobenius norms of the 64 CNN_4 kernels of each model against unit index, and how many
-    pass a norm threshold as it varies (chapter 12). Returns figure, axes and handles."""
-    fig = fig or plt.figure(figsize=(13, 3.4), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=(2.6, 1))
-    handles = plots.norms({m.name: m.norms(LAYER) for m in models}, left, threshold=threshold,
-                          title="CNN_4: Frobenius norm of each kernel (log scale)")[2]
-    left.set(xlim=(-1, GROUP.size), xlabel="CNN_4 unit j (row of $V_3$)", ylabel=r"$\|\mathbf{K}_j\|_F$")
-    handles += plots.sensitivity({m.name: threshold_sensitivity(m, LAYER) for m in models}, right,
-                                 total=GROUP.size, threshold=threshold, title="CNN_4 kernels above a threshold")[2]
-    return fig, (left, right), handles
-
-
 # ---------------------------------------------------------------------------------------
 # The kernels
 # ---------------------------------------------------------------------------------------
@@ -122,29 +108,12 @@ def gallery(model: Model, columns: int = 16, fig: Figure | None = None, threshol
     units = ranked_units(model, GROUP, threshold=threshold)
     if not units:
         raise ValueError(f"{model.name} has no non-trivial CNN_4 kernel to draw")
-    n_rows = -(-len(units) // columns)
-    fig = fig or plt.figure(figsize=(13, 0.6 + 2.3 * n_rows), layout="constrained")
-    axes = fig.subplots(n_rows, columns, sharex=True, sharey=True, squeeze=False)
-    normalised = np.concatenate([u.kernel.ravel() / u.norm for u in units])
-    bound = float(np.percentile(np.abs(normalised), GALLERY_CLIP))
-    images = []
-    for ax, unit in zip(axes.flat, units):
-        _, _, image, bar = plots.kernel(unit.kernel / unit.norm, GROUP.frames, ax, vmin=-bound, vmax=bound,
-                                        cmap=plots.DIVERGING)
-        bar.remove()
-        ax.set_title(f"{unit.index}\n‖K‖={unit.norm:.2f}", fontsize=8)
-        ax.set(xlabel="", ylabel="")
+    fig, axes, images, bar = plots.kernel_gallery(units, GROUP.frames, fig, columns=columns,
+                                                  clip_percentile=GALLERY_CLIP, row_height=2.3, row_label="input row",
+                                                  bar_label=r"$\mathbf{K}_j / \|\mathbf{K}_j\|_F$")
+    for ax in axes.flat[:len(units)]:
         ax.set_xticks([-PAD * FRAME_SECONDS, 0, PAD * FRAME_SECONDS], ["−.05", "0", ".05"])
         ax.tick_params(labelsize=6)
-        images.append(image)
-    for ax in axes.flat[len(units):]:
-        ax.set_axis_off()
-    for ax in axes[:, 0]:
-        ax.set_ylabel("input row", fontsize=8)
-    for ax in axes[-1]:
-        ax.set_xlabel("lag (s)", fontsize=8)
-    bar = fig.colorbar(images[0], ax=axes, pad=0.01, shrink=0.6, aspect=40, extend="both")
-    bar.set_label(r"$\mathbf{K}_j / \|\mathbf{K}_j\|_F$")
     count = nontrivial_units(model, LAYER, threshold)
     fig.suptitle(f"{model.name}: the {count.count} non-trivial CNN_4 kernels ({count.criterion}) by decreasing norm; "
                  f"rows are the input rows of {_math('V12_hat')}, titles give the unit j and $\\|K_j\\|_F$",
@@ -212,11 +181,6 @@ def class_of(classes: dict[str, UnitCount], unit: int) -> str:
     return next(name for name, count in classes.items() if unit in count.rows)
 
 
-def biases(model: Model) -> np.ndarray:
-    """The bias b_j of every CNN_4 unit."""
-    return model.variables[f"{GROUP.conv}/bias"]
-
-
 def _rank(values: np.ndarray, unit: int) -> int:
     """1 for the largest value."""
     return int(np.sum(values > values[unit])) + 1
@@ -232,7 +196,7 @@ def series_units_table(act: Activity, model: Model) -> str:
     """Markdown: the six units the series describes, what it says of them (on Disco Duck), and
     what they do on this recording, with their bias and kernel norm (chapter 12)."""
     classes = classify(act)
-    b, norms = biases(model), model.norms(LAYER)
+    b, norms = model.biases(LAYER), model.norms(LAYER)
     n = act.mean.size
     lines = ["| unit | the series (Disco Duck) | share of frames with $V_3 > 0$ | mean $V_3$ (rank) "
              "| std of $V_3$ (rank) | std / mean | class here | bias $b_j$ (rank) | $\\|\\mathbf{K}_j\\|_F$ (rank) |",
@@ -273,7 +237,7 @@ def bias_sentence(act: Activity, model: Model) -> str:
     """What the biases say about the classes: rank correlation of b_j with the mean V_3, the
     constantly high units' biases against their mean V_3, and the silent units' biases."""
     classes = classify(act)
-    b = biases(model)
+    b = model.biases(LAYER)
     parts = [f"Over the 64 units, the rank correlation between the bias $b_j$ and the mean of $V_3$ on this "
              f"recording is {_rank_correlation(b, act.mean):.2f}"]
     steady = classes["constantly high"].rows
@@ -300,7 +264,7 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     left, right = fig.subplots(1, 2, width_ratios=(1.4, 1))
     classes = classify(act)
     floor = max(float(act.mean[act.mean > 0].min()) / 2, 1e-6) if (act.mean > 0).any() else 1e-6
-    b = biases(model)
+    b = model.biases(LAYER)
     handles = []
     for name in CLASSES:
         rows = list(classes[name].rows)

@@ -184,6 +184,39 @@ def kernel(values: np.ndarray, frames: int, ax: Axes | None = None, *, title: st
     return fig, ax, image, bar
 
 
+def kernel_gallery(units: Sequence, frames: int, fig: Figure | None = None, *, columns: int = 12,
+                   clip_percentile: float = 99.5, row_height: float = 2.1, row_label: str = "kernel row",
+                   bar_label: str = "K / ‖K‖_F"):
+    """Kernels of one group (objects with ``kernel``, ``norm`` and ``index``, such as
+    :class:`musicnn_nb.weights.Unit`), left to right and top to bottom in the order given, each
+    divided by its Frobenius norm so that all share one diverging colour scale, which ends at
+    ``clip_percentile`` of the drawn |values|. Returns figure, axes grid, images and colour bar."""
+    if not units:
+        raise ValueError("no kernel to draw: the gallery needs at least one unit")
+    n_rows = -(-len(units) // columns)
+    fig = fig or plt.figure(figsize=(13, 0.5 + row_height * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, columns, sharex=True, sharey=True, squeeze=False)
+    bound = float(np.percentile(np.abs(np.concatenate([u.kernel.ravel() / u.norm for u in units])),
+                                clip_percentile))
+    images = []
+    for ax, unit in zip(axes.flat, units):
+        _, _, image, bar = kernel(unit.kernel / unit.norm, frames, ax, vmin=-bound, vmax=bound, cmap=DIVERGING)
+        bar.remove()
+        ax.set_title(f"{unit.index}\n‖K‖={unit.norm:.2f}", fontsize=8)
+        ax.set(xlabel="", ylabel="")
+        ax.tick_params(labelsize=7)
+        images.append(image)
+    for ax in axes.flat[len(units):]:
+        ax.set_axis_off()
+    for ax in axes[:, 0]:
+        ax.set_ylabel(row_label, fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("lag (s)", fontsize=8)
+    bar = fig.colorbar(images[0], ax=axes, pad=0.01, shrink=0.8, aspect=40, extend="both")
+    bar.set_label(bar_label)
+    return fig, axes, images, bar
+
+
 def series(values: np.ndarray, ax: Axes | None = None, *, start_s: float = 0.0, title: str = "",
            ylabel: str = "value", stem: bool = False):
     """A sequence with one value per 16-ms frame, over time in seconds (a stem plot on request,

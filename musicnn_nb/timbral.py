@@ -23,7 +23,7 @@ from matplotlib.image import AxesImage
 
 from . import plots
 from .analysis import (M_DB_MAX, NORM_THRESHOLD, group_sensitivity, largest_norm_unit, map_rows, nontrivial_in_group,
-                       ranked_units)
+    ranked_units)
 from .network import PAD, cnn1_group_maps
 from .pipeline import Analysis
 from .spectrogram import FRAME_SECONDS, N_MELS, mel_center_hz
@@ -196,28 +196,9 @@ def gallery(model: Model, group: Group, n: int = GALLERY_SIZE, columns: int = 12
     count = nontrivial_in_group(model, group)
     if not units:
         raise ValueError(f"{model.name} has no non-trivial {group.name} kernel to draw")
-    n_rows = max(1, -(-len(units) // columns))
-    fig, axes = _subplots(fig, (13, 0.4 + 2.1 * n_rows), nrows=n_rows, ncols=columns, sharex=True,
-                          sharey=True, squeeze=False)
-    normalised = np.concatenate([u.kernel.ravel() / u.norm for u in units])
-    bound = float(np.percentile(np.abs(normalised), CLIP_PERCENTILE))
-    images = []
-    for ax, unit in zip(axes.flat, units):
-        _, _, image, bar = plots.kernel(unit.kernel / unit.norm, group.frames, ax, vmin=-bound, vmax=bound,
-                                        cmap=plots.DIVERGING)
-        bar.remove()
-        ax.set_title(f"{unit.index}\n‖K‖={unit.norm:.2f}", fontsize=8)
-        ax.set(xlabel="", ylabel="")
-        ax.tick_params(labelsize=7)
-        images.append(image)
-    for ax in axes.flat[len(units):]:
-        ax.set_axis_off()
-    for ax in axes[:, 0]:
-        ax.set_ylabel("band offset φ")
-    for ax in axes[-1]:
-        ax.set_xlabel("lag (s)", fontsize=8)
-    bar = fig.colorbar(images[0], ax=axes, pad=0.01, shrink=0.9, extend="both")
-    bar.set_label("K_i / ‖K_i‖_F")
+    fig, axes, images, bar = plots.kernel_gallery(units, group.frames, fig, columns=columns,
+                                                  clip_percentile=CLIP_PERCENTILE, row_label="band offset φ",
+                                                  bar_label="K_i / ‖K_i‖_F")
     shown = "all" if len(units) == count.count else f"the {len(units)} largest"
     fig.suptitle(f"{model.name}, {group.name}: {shown} of the {count.count} non-trivial kernels "
                  f"({count.criterion}), by decreasing norm; titles give the unit (row of U) and ‖K_i‖_F",

@@ -6,14 +6,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, build, chapters, execute_chapter
-
 
 
 @pytest.fixture

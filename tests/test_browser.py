@@ -12,7 +12,6 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from conftest import ROOT, chapters
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -101,7 +101,7 @@ def test_equivalent_bias_is_what_the_constant_rows_add_inside_the_segment(analys
 
 def test_constant_contribution_counts_the_taps_inside_the_segment():
     model = load_model("MSD")
-    group = m3.group()
+    group = m3.GROUP
     kernel = np.zeros_like(model.conv_kernel(group))
     kernel[..., 0] = 1.0  # unit 0: every weight 1
     changed = with_variables(model, **{f"{group.conv}__kernel": kernel})

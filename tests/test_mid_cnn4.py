@@ -10,7 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from musicnn_nb import analysis as an  # noqa: E402
-from musicnn_nb import load_model, mid_cnn4 as m4  # noqa: E402
+from musicnn_nb import load_model  # noqa: E402
+from musicnn_nb import mid_cnn4 as m4
 from musicnn_nb.architecture import w_row_groups  # noqa: E402
 
 
@@ -75,7 +76,7 @@ def test_activity_of_a_recording_is_measured_on_v3(analysis):
     assert act.mean[j] == pytest.approx(v3[:, j].astype(np.float64).mean(), rel=1e-6)
     # a unit with a zero kernel and a negative bias can never open
     for j in m4.trivial_units(analysis.model).rows:
-        if m4.biases(analysis.model)[j] < 0:
+        if analysis.model.biases("cnn4")[j] < 0:
             assert m4.class_of(m4.classify(act), j) == "silent"
     table = m4.series_units_table(act, analysis.model)
     assert table.count("`cnn4/64x7/") == sum(len(u) for u in m4.SERIES_UNITS.values())

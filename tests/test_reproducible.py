@@ -11,9 +11,8 @@ import io
 import json
 
 import numpy as np
-from PIL import Image
-
 from conftest import ROOT, build, chapters
+from PIL import Image
 
 SKIPPED = {"application/vnd.jupyter.widget-view+json"}  # random model ids
 

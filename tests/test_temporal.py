@@ -8,8 +8,8 @@ from types import SimpleNamespace  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
 from conftest import CLIP  # noqa: E402
+
 from musicnn_nb import analyse, load_model, network, temporal  # noqa: E402
 from musicnn_nb.analysis import NORM_THRESHOLD, group_sensitivity  # noqa: E402
 from musicnn_nb.weights import GROUPS, Unit  # noqa: E402

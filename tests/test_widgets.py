@@ -8,8 +8,8 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
 from conftest import CLIP, music_like, write_wav  # noqa: E402
+
 from musicnn_nb import chapter, figures, pipeline, plots  # noqa: E402
 from musicnn_nb.widgets import Explorer, View  # noqa: E402
 
