@@ -55,9 +55,11 @@ $(VENV)/.book-env: requirements.txt postBuild pyproject.toml
 
 $(VENV)/.test-env: $(VENV)/.book-env requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
-	  echo "chromium is not installed (apt-get install chromium): the browser test will be skipped"
+	@missing=""; for tool in chromium ffmpeg; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "not installed:$$missing (apt-get install$$missing): the tests that need them are skipped"; fi; fi
 	touch $@
 
 clean:

@@ -36,6 +36,7 @@ def test_a_failing_cell_fails_the_build_and_names_chapter_and_cell(tmp_path):
     book = tmp_path / "broken"
     (book / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book)
+    shutil.copytree(ROOT / "_ext", book / "_ext")  # the local Sphinx extension _config.yml names
     (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/bad\n")
     (book / "book" / "intro.md").write_text("# Intro\n")
     front = (ROOT / "book" / "03_input.md").read_text().split("---\n")[1]

@@ -57,7 +57,7 @@ def test_every_chapter_renders_offline_in_chromium(site):
                                    timeout=30_000)
             assert page.locator("audio").count() >= 1, chapter
             if page.locator(".math").count():
-                page.wait_for_selector("mjx-container", timeout=30_000)
+                page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
             assert page.locator(".output.error, .traceback").count() == 0, chapter
             page.screenshot(path=shots / f"{chapter.split('/')[-1]}.png", full_page=True)
             assert not problems, f"{chapter}: " + "; ".join(problems[:5])

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import with_variables  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 
 from musicnn_nb import load_model  # noqa: E402
@@ -15,16 +16,8 @@ from musicnn_nb import mid_cnn2 as c2  # noqa: E402
 from musicnn_nb.analysis import NORM_THRESHOLD, nontrivial_units  # noqa: E402
 from musicnn_nb.network import midend_unit  # noqa: E402
 from musicnn_nb.normalisation import trivial_constants  # noqa: E402
-from musicnn_nb.weights import Model  # noqa: E402
 
 KERNEL = "conv2d_5/kernel"  # CNN_2's kernel in the checkpoint: (7 frames, 561 rows, 1, 64 units)
-
-
-def with_variables(model: Model, **changes: np.ndarray) -> Model:
-    """A copy of ``model`` with some checkpoint variables replaced (keys use '/' as '__')."""
-    variables = dict(model.variables)
-    variables.update({k.replace("__", "/"): v for k, v in changes.items()})
-    return Model(model.name, variables, model.folder)
 
 
 def test_dead_and_live_units_partition_the_layer_by_norm(model_name):

@@ -7,19 +7,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import with_variables  # noqa: E402
 
 from musicnn_nb import load_model  # noqa: E402
 from musicnn_nb import mid_cnn3 as m3  # noqa: E402
 from musicnn_nb.analysis import NORM_THRESHOLD, threshold_sensitivity  # noqa: E402
 from musicnn_nb.network import PAD  # noqa: E402
-from musicnn_nb.weights import LAYER_SIZES, Model  # noqa: E402
-
-
-def with_variables(model: Model, **changes: np.ndarray) -> Model:
-    """A copy of ``model`` with some checkpoint variables replaced (keys use '/' as '__')."""
-    variables = dict(model.variables)
-    variables.update({k.replace("__", "/"): v for k, v in changes.items()})
-    return Model(model.name, variables, model.folder)
+from musicnn_nb.weights import LAYER_SIZES  # noqa: E402
 
 
 def test_the_skip_sum_is_cnn4s_input_and_its_block_of_w(analysis):

@@ -6,19 +6,13 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import with_variables  # noqa: E402
 
 from musicnn_nb import load_model  # noqa: E402
 from musicnn_nb import normalisation as nz  # noqa: E402
 from musicnn_nb.analysis import NORM_THRESHOLD  # noqa: E402
 from musicnn_nb.network import cnn1_group_maps  # noqa: E402
-from musicnn_nb.weights import Model, groups_of  # noqa: E402
-
-
-def with_variables(model: Model, **changes: np.ndarray) -> Model:
-    """A copy of ``model`` with some checkpoint variables replaced (keys use '/' as '__')."""
-    variables = dict(model.variables)
-    variables.update({k.replace("__", "/"): v for k, v in changes.items()})
-    return Model(model.name, variables, model.folder)
+from musicnn_nb.weights import groups_of  # noqa: E402
 
 
 def test_cnn1_batch_norm_is_the_units_parameters_in_row_order(model_name):
