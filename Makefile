@@ -38,8 +38,8 @@ assets: $(VENDOR)/.done
 $(VENDOR)/.done: js/package.json js/package-lock.json
 	npm ci --prefix js --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/widgets $(VENDOR)/mathjax/output/chtml/fonts
-	for f in $(HTML_MANAGER)/embed.js $(HTML_MANAGER)/*.woff $(HTML_MANAGER)/*.woff2 $(HTML_MANAGER)/*.ttf \
-	         $(HTML_MANAGER)/*.eot $(HTML_MANAGER)/*.svg; do cp "$$f" $(VENDOR)/widgets/; done
+	# the widgets' icon fonts: browsers since 2016 read woff2 or woff, never the eot/ttf/svg fallbacks
+	for f in $(HTML_MANAGER)/embed.js $(HTML_MANAGER)/*.woff $(HTML_MANAGER)/*.woff2; do cp "$$f" $(VENDOR)/widgets/; done
 	cp $(MATHJAX)/tex-chtml.js $(VENDOR)/mathjax/
 	cp -r $(MATHJAX)/output/chtml/fonts/woff-v2 $(VENDOR)/mathjax/output/chtml/fonts/
 	touch $@

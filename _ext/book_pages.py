@@ -4,8 +4,11 @@
   declared ``const THEBE_JS_URL`` twice; repeated scripts are dropped.
 * The widgets HTML manager calls MathJax 2's ``MathJax.Hub.Queue``; a small deferred script,
   run after MathJax 3 has loaded, provides it.
+* The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
+  outputs (figures, saved widget state) are left out, which keeps the site a third smaller.
 """
 
+import json
 from pathlib import Path
 
 SHIM = "widgets_mathjax_shim.js"
@@ -29,7 +32,20 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
     context["script_files"][:] = scripts
 
 
+def _strip_downloads(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for path in (Path(app.outdir) / "_sources").rglob("*.ipynb"):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook.get("cells", []):
+            if cell.get("cell_type") == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        notebook.get("metadata", {}).pop("widgets", None)
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def setup(app):
     app.connect("builder-inited", _add_static)
     app.connect("html-page-context", _fix_scripts, priority=999)
+    app.connect("build-finished", _strip_downloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

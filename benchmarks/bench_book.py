@@ -52,6 +52,16 @@ def largest_page(html: Path) -> tuple[str, float]:
     return name, sizes[name]
 
 
+# Each explorer as its chapters show it: figure size, colour range, and the layers it offers.
+EXPLORERS = {
+    "taggram_view": dict(figsize=(11, 8), scale=(0.0, 1.0)),
+    "segmentation_view": dict(figsize=(11, 7)),
+    "input_view": dict(figsize=(11, 3.6)),
+    "unit_view": dict(figsize=(13, 7), layers=("cnn1",)),
+    "midend_view": dict(figsize=(13, 7), layers=("cnn2", "cnn3", "cnn4")),
+}
+
+
 def redraw_times() -> dict[str, float]:
     """Median redraw seconds per explorer over a fixed tour of views (cache already warm)."""
     from dataclasses import replace
@@ -59,14 +69,17 @@ def redraw_times() -> dict[str, float]:
     from musicnn_nb import figures
     from musicnn_nb.widgets import CONTROLS, Explorer, unit_choices
 
-    units = unit_choices("MSD", "cnn1", nontrivial_only=True)
-    tour = [dict(segment=3), dict(model="MTT"), dict(segment=5, vmin=-2.0, vmax=2.0, cmap="coolwarm"),
-            dict(model="MSD", vmin=None, vmax=None, cmap="viridis"), dict(unit=units[1]),
-            dict(unit=units[2], segment=1), dict(cmap=None)]
     medians = {}
-    for name in sorted(n for n in dir(figures) if n.endswith("_view")):
-        explorer = Explorer(getattr(figures, name), controls=CONTROLS)
+    for name, options in EXPLORERS.items():
+        layers = options.get("layers")
+        controls = CONTROLS if layers else tuple(c for c in CONTROLS if c != "unit")
+        explorer = Explorer(getattr(figures, name), controls=controls, **options)
         explorer.update(replace(explorer.view, model="MTT"))  # analyse both models before timing
+        tour = [dict(segment=3), dict(model="MTT"), dict(segment=5, vmin=-2.0, vmax=2.0, cmap="coolwarm"),
+                dict(model="MSD", vmin=None, vmax=None, cmap="viridis"), dict(cmap=None)]
+        if layers:
+            units = unit_choices("MSD", layers[-1], nontrivial_only=True)
+            tour += [dict(unit=units[1]), dict(unit=units[2], segment=1)]
         times = []
         for changes in tour * 3:
             explorer.update(replace(explorer.view, **changes))

@@ -3,6 +3,7 @@ failing cell fails the build with the chapter and cell named."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,15 @@ def test_every_chapter_page_has_static_figures_widgets_audio_and_no_error(built)
         assert "application/vnd.jupyter.widget-view+json" in html, f"{chapter}: no widget view"
         assert "<audio" in html, f"{chapter}: no audio player"
         assert "output error" not in html and "Traceback" not in html, f"{chapter}: error output"
+
+
+def test_downloadable_notebooks_are_the_chapters_without_outputs(built):
+    for chapter in chapters():
+        notebook = json.loads((built / "_sources" / f"{chapter}.ipynb").read_text())
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+        assert code, f"{chapter}: the download holds no code"
+        assert all(c["outputs"] == [] for c in code), f"{chapter}: the download still holds outputs"
+        assert "widgets" not in notebook["metadata"], chapter
 
 
 def test_a_failing_cell_fails_the_build_and_names_chapter_and_cell(tmp_path):
