@@ -19,7 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ipywidgets as w
+import numpy as np
+import PIL.Image
 from IPython.display import Audio, Image, display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .analysis import nontrivial_units
@@ -69,9 +72,17 @@ def _layer_of(unit: str) -> str:
     return unit.split("/")[0]
 
 
+PNG_DPI = 90  # pixels per inch of an explorer's figure
+
+
 def figure_png(fig: Figure) -> bytes:
+    """The figure as PNG at its own dpi, drawn once by Agg. (``savefig`` draws a figure that
+    has a layout engine twice, once to lay it out; an explorer lays out only when its axes
+    change, so the extra pass would double the time a reader waits.)"""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
+    PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png")
     return buffer.getvalue()
 
 
@@ -93,7 +104,8 @@ class Explorer:
         if view.unit is not None:
             view = replace(view, unit=load_model(view.model).unit(view.unit, self.layers[0]).name)
         self.view = replace(view, segment=self.analysis.check_segment(view.segment))
-        self.figure = Figure(figsize=figsize, layout="constrained")
+        self.figsize = figsize
+        self.figure = Figure(figsize=figsize, layout="constrained", dpi=PNG_DPI)
         self.last_redraw_s = 0.0
         self.png = b""
         self._layout: list[tuple[type, object]] = []
@@ -220,19 +232,23 @@ class Explorer:
     def redraw(self) -> None:
         """Draw the current view and render it; ``last_redraw_s`` is what a reader waits.
 
-        Constrained layout is the slowest part of a render, so it runs only when the figure's
-        set of axes changes; otherwise the axes go back to the positions it last computed.
+        Each view is drawn on a new figure (``Figure.clear`` would first clear every axes it is
+        about to delete). Constrained layout is the slowest part of a render, so it runs only
+        when the figure's set of axes changes; otherwise the axes go back to the positions it
+        last computed.
         """
         start = time.perf_counter()
-        self.figure.clear()
+        self.figure = Figure(figsize=self.figsize, layout="constrained", dpi=PNG_DPI)
         self.draw(self.figure, self.analysis, self.view)
         axes = self.figure.axes
         reuse = len(axes) == len(self._layout) and all(
             type(ax) is kind for ax, (kind, _) in zip(axes, self._layout))
-        self.figure.set_layout_engine("none" if reuse else "constrained")
         if reuse:
             for ax, (_, position) in zip(axes, self._layout):
                 ax.set_position(position)
+        else:  # lay out once without rendering, as savefig does, then render with the layout fixed
+            self.figure.draw_without_rendering()
+        self.figure.set_layout_engine("none")
         self.png = figure_png(self.figure)
         self._layout = [(type(ax), ax.get_position()) for ax in axes]
         self.last_redraw_s = time.perf_counter() - start

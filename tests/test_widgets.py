@@ -138,3 +138,20 @@ def test_midend_unit_series_match_the_forward_pass():
         assert np.all(series.V == np.maximum(series.pre_activation, 0))
     with pytest.raises(Exception, match="CNN_1 unit"):
         a.midend_unit("cnn1/38x7/12", 0)
+
+
+def test_explorer_png_is_the_figure_savefig_would_write(explorer):
+    import io
+
+    from PIL import Image
+
+    from musicnn_nb.widgets import PNG_DPI
+
+    explorer.update(View("MSD", 4, -2.0, 2.0, "viridis"))
+    shown = np.asarray(Image.open(io.BytesIO(explorer.png)))
+    buffer = io.BytesIO()
+    explorer.figure.savefig(buffer, format="png", dpi=PNG_DPI)
+    saved = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
+    width, height = explorer.figure.get_size_inches() * PNG_DPI
+    assert shown.shape[:2] == (round(height), round(width))
+    np.testing.assert_array_equal(shown, saved)
