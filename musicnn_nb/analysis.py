@@ -44,6 +44,11 @@ class UnitCount:
         return [unit_name(next(g for g in groups if g.first_row <= r < g.stop_row), r) for r in self.rows]
 
     @property
+    def listed(self) -> str:
+        """The names as Markdown code, comma-separated, for prose and tables ("none" if empty)."""
+        return ", ".join(f"`{n}`" for n in self.names) or "none"
+
+    @property
     def mask(self) -> np.ndarray:
         """True for the units counted: one entry per unit of the layer, in row order."""
         mask = np.zeros(self.total, dtype=bool)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+
 import matplotlib.pyplot as plt
 from IPython.display import Audio, Markdown, display
 

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from . import plots
 from .activation import GROUP_COLORS
 from .analysis import (NORM_THRESHOLD, UnitCount, input_dependent_units, nontrivial_in_group, nontrivial_units,
-    threshold_sensitivity, varying_rows)
+                       threshold_sensitivity, varying_rows)
 from .architecture import robust_limit, tex, w_row_groups
 from .network import dense_head
 from .normalisation import cnn1_batch_norm

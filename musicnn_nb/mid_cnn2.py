@@ -29,10 +29,10 @@ from .analysis import NORM_THRESHOLD, UnitCount, nontrivial_units
 from .network import PAD
 from .normalisation import BN_MOMENTUM, PARAMETERS, ZERO_VARIANCE, nontrivial_mask, trivial_constants, variance_floor
 from .pipeline import Analysis
-from .weights import BatchNorm, Model, groups_of, layer_size
+from .weights import BN_EPSILON, BatchNorm, Model, groups_of, layer_size
 
 LAYER = "cnn2"
-GROUP = groups_of(LAYER)[0]
+GROUP = midend.group(LAYER)
 U_GROUPS = groups_of("cnn1")
 TRIVIAL_COLOR = "0.55"
 SENSITIVITY_THRESHOLDS = tuple(10.0 ** e for e in range(-32, 2))  # wide enough to show both gaps of CNN_2's norms
@@ -158,7 +158,7 @@ def norms_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD, fig
 def units_sentence(model: Model, threshold: float = NORM_THRESHOLD) -> str:
     """The live CNN_2 units of a model, by name."""
     count = nontrivial_units(model, LAYER, threshold)
-    return f"{model.name}, {count.count} live units: " + ", ".join(f"`{n}`" for n in count.names)
+    return f"{model.name}, {count.count} live units: {count.listed}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -492,8 +492,7 @@ def bn_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD,
         else:
             ax.set_yscale("log")
         if key == "variance":
-            ax.axhline(batch_norm(models[0]).epsilon, color="gray", linestyle="--", linewidth=1,
-                       label=f"ε = {batch_norm(models[0]).epsilon:g}")
+            ax.axhline(BN_EPSILON, color="gray", linestyle="--", linewidth=1, label=f"ε = {BN_EPSILON:g}")
         ax.grid(axis="y", linewidth=0.4, alpha=0.5)
     for ax in axes[2:]:
         ax.set_xlabel("CNN_2 unit j")

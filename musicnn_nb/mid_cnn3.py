@@ -52,10 +52,6 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _names(count: UnitCount) -> str:
-    return ", ".join(f"`{n}`" for n in count.names) or "none"
-
-
 # ---------------------------------------------------------------------------------------
 # The layer's place: W's rows
 # ---------------------------------------------------------------------------------------
@@ -147,7 +143,7 @@ def counts_table(analyses: Sequence[Analysis], layer: str = LAYER, threshold: fl
         zero, never = zero_kernel_units(m, layer, threshold), never_active_units(a, layer)
         both = sorted(set(zero.rows) & set(never.rows))
         lines.append(f"| {m.name} | {layer_size(layer)} | {live.count} | {lo:g} to {hi:g} | {_fmt(small)} | "
-                     f"{_fmt(large)} | {zero.count}: {_names(zero)} | {never.count}: {_names(never)} | "
+                     f"{_fmt(large)} | {zero.count}: {zero.listed} | {never.count}: {never.listed} | "
                      f"{len(both)} |")
     return "\n".join(lines)
 

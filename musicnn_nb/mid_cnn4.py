@@ -24,16 +24,16 @@ from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from . import plots
+from . import midend, plots
 from .analysis import NORM_THRESHOLD, UnitCount, nontrivial_units, ranked_units
 from .architecture import TEX, mark_row_groups, robust_limit, u_row_groups, w_row_groups
 from .network import PAD
 from .pipeline import Analysis
 from .spectrogram import FRAME_SECONDS, N_MELS
-from .weights import Model, Unit, groups_of, unit_name
+from .weights import Model, Unit, unit_name
 
 LAYER = "cnn4"
-GROUP = groups_of(LAYER)[0]  # the one group: 64 kernels of 64 input rows × 7 frames
+GROUP = midend.group(LAYER)  # the one group: 64 kernels of 64 input rows × 7 frames
 SERIES_NONTRIVIAL = {"MSD": 63, "MTT": 64}  # what part 12 of the series reports
 SERIES_UNITS = {"active": (44, 48), "sparse": (1, 60), "constantly high": (5, 33)}  # part 12, on Disco Duck
 SERIES_SEGMENTS = 4  # part 12 follows V_3 over four consecutive 3-s segments
@@ -86,10 +86,9 @@ def counts_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> 
         norms = model.norms(LAYER)
         dead_norm = f"{norms[list(dead.rows)].max():.3g}" if dead.count else "–"
         smallest = f"{norms[list(live.rows)].min():.3g}" if live.count else "–"
-        names = ", ".join(f"`{n}`" for n in dead.names) or "none"
         claim = SERIES_NONTRIVIAL.get(model.name, "–")
         lines.append(f"| {model.name} | {claim} of {live.total} | {live.count} of {live.total} | {live.criterion} "
-                     f"| {names} | {dead_norm} | {smallest} | {norms.max():.3g} |")
+                     f"| {dead.listed} | {dead_norm} | {smallest} | {norms.max():.3g} |")
     return "\n".join(lines)
 
 
@@ -434,9 +433,9 @@ def strongest_after_bn_sentence(analysis: Analysis, n: int = 10) -> str:
 def gamma_sentence(model: Model) -> str:
     """The median γ_j and median slope γ_j/√(σ_j² + ε) of the three mid-end batch-norms."""
     parts = []
-    for layer in ("cnn2", "cnn3", "cnn4"):
-        bn = model.batch_norm(groups_of(layer)[0].bn)
-        parts.append(f"CNN_{layer[-1]} {np.median(bn.gamma):.3g} ({np.median(bn.scale):.3g})")
+    for layer in midend.LAYERS:
+        bn = midend.batch_norm(model, layer)
+        parts.append(f"{midend.label(layer)} {np.median(bn.gamma):.3g} ({np.median(bn.scale):.3g})")
     return (f"{model.name}, median $\\gamma_j$ (and median slope $\\gamma_j/\\sqrt{{\\sigma_j^2+\\epsilon}}$) of "
             f"each mid-end batch-norm: " + ", ".join(parts) + ".")
 

@@ -160,7 +160,6 @@ def _unit_convolve(model: Model, group: Group, k: int, m_hat: np.ndarray) -> np.
 
 
 
-
 LAYER_INPUT = {"cnn2": "U", "cnn3": "V1_hat", "cnn4": "V12_hat"}  # what each mid-end layer convolves
 LAYER_OUTPUT = {"cnn2": ("V1", "V1_hat"), "cnn3": ("V2", "V2_hat"), "cnn4": ("V3", "V3_hat")}
 
@@ -174,11 +173,23 @@ class MidendUnit:
     V_hat: np.ndarray  # after the batch-norm: the unit's row of V̂_k
 
 
-def midend_unit(model: Model, unit: str, layer_input: np.ndarray) -> MidendUnit:
-    """A mid-end unit's series from its layer's input (rows x 187, blog orientation)."""
+def _midend_unit(unit: str) -> tuple[Group, int]:
+    """The group and row of a CNN_2-4 unit; a CNN_1 unit is refused."""
     group, index = locate_unit(unit)
     if group.layer not in LAYER_INPUT:
         raise SelectionError(f"{unit!r} is not a CNN_2-4 unit: use unit_maps for CNN_1 units.")
+    return group, index
+
+
+def midend_input(unit: str) -> str:
+    """The name of the array a CNN_2-4 unit convolves (``U``, ``V1_hat`` or ``V12_hat``)."""
+    return LAYER_INPUT[_midend_unit(unit)[0].layer]
+
+
+def midend_unit(model: Model, unit: str, layer_input: np.ndarray) -> MidendUnit:
+    """A mid-end unit's series from its layer's input (the :func:`midend_input` array of one
+    segment: rows x 187, blog orientation)."""
+    group, index = _midend_unit(unit)
     kernel = model.conv_kernel(group)[:, :, 0, index]  # (7 frames, input rows)
     padded = np.pad(layer_input, ((0, 0), (PAD, PAD)))
     windows = np.lib.stride_tricks.sliding_window_view(padded, 7, axis=1)  # (rows, 187, 7)

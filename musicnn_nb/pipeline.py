@@ -15,9 +15,9 @@ import numpy as np
 from . import __version__, cache
 from .audio import Audio, default_audio, file_digest, load_audio
 from .errors import SelectionError
-from .network import LAYER_INPUT, MidendUnit, UnitMaps, forward, midend_unit, unit_maps
+from .network import MidendUnit, UnitMaps, forward, midend_input, midend_unit, unit_maps
 from .spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES, m_db, segments
-from .weights import Model, load_model, locate_unit
+from .weights import Model, load_model
 
 
 @dataclass(eq=False)
@@ -68,11 +68,7 @@ class Analysis:
 
     def midend_unit(self, unit: str, segment: int) -> MidendUnit:
         """A CNN_2-4 unit's pre-activation, V and V̂ rows on one segment, computed on demand."""
-        group, _ = locate_unit(unit)
-        layer_input = LAYER_INPUT.get(group.layer)
-        if layer_input is None:
-            raise SelectionError(f"{unit!r} is a CNN_1 unit: use unit_maps.")
-        return midend_unit(self.model, unit, self.arrays[layer_input][self.check_segment(segment)])
+        return midend_unit(self.model, unit, self.arrays[midend_input(unit)][self.check_segment(segment)])
 
     @property
     def audio(self) -> Audio:

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from . import plots
 from .audio import load_audio, resample_2019, to_16bit_grid
 from .network import forward
-from .spectrogram import (FRAME_SECONDS, HOP, N_FFT, N_MELS, SAMPLE_RATE, SEGMENT_FRAMES, log_compress, m_db,
-    mel_filterbank, mel_power, power_spectrogram, segments)
+from .spectrogram import (FRAME_SECONDS, HOP, N_FFT, N_MELS, SAMPLE_RATE, SEGMENT_FRAMES, log_compress,
+                          m_db, mel_filterbank, mel_power, power_spectrogram, segments)
 from .weights import Model
 
 GTZAN_RATE = 22050  # Hz: GTZAN's sample rate, where resampling matters

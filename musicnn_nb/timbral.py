@@ -23,7 +23,7 @@ from matplotlib.image import AxesImage
 
 from . import plots
 from .analysis import (M_DB_MAX, NORM_THRESHOLD, group_sensitivity, largest_norm_unit, map_rows, nontrivial_in_group,
-    ranked_units)
+                       ranked_units)
 from .network import PAD, cnn1_group_maps
 from .pipeline import Analysis
 from .spectrogram import FRAME_SECONDS, N_MELS, mel_center_hz

@@ -72,6 +72,11 @@ def _layer_of(unit: str) -> str:
     return unit.split("/")[0]
 
 
+def _group_options(layer: str) -> list[str]:
+    """The kernel-group filter's choices for a layer: all, or one group by name."""
+    return ["all", *(g.name for g in groups_of(layer))]
+
+
 PNG_DPI = 90  # pixels per inch of an explorer's figure
 
 
@@ -127,8 +132,7 @@ class Explorer:
                                description="colours")
         layer = _layer_of(v.unit) if v.unit else self.layers[0]
         self.layer = w.Dropdown(options=self.layers, value=layer, description="layer")
-        self.group = w.Dropdown(options=["all", *(g.name for g in groups_of(layer))], value="all",
-                                description="kernels")
+        self.group = w.Dropdown(options=_group_options(layer), value="all", description="kernels")
         self.nontrivial = w.Checkbox(value=v.unit is None or v.unit in unit_choices(v.model, layer,
                                                                                       nontrivial_only=True),
                                      description="non-trivial units only")
@@ -175,13 +179,17 @@ class Explorer:
                 layer = _layer_of(v.unit)
                 if self.layer.value != layer:
                     self.layer.value = layer
-                    self.group.options = ["all", *(g.name for g in groups_of(layer))]
-                    self.group.value = "all"
+                    self._reset_groups()
                 options = unit_choices(v.model, layer, self.group.value, self.nontrivial.value)
                 self.unit.options = options if v.unit in options else [v.unit, *options]
                 self.unit.value = v.unit
         finally:
             self._syncing = False
+
+    def _reset_groups(self) -> None:
+        """Offer the kernel groups of the chosen layer, with all of them selected."""
+        self.group.options = _group_options(self.layer.value)
+        self.group.value = "all"
 
     def _on_change(self, change) -> None:
         if self._syncing:
@@ -189,8 +197,7 @@ class Explorer:
         view = self._read_view()
         if change["owner"] is self.layer:
             self._syncing = True
-            self.group.options = ["all", *(g.name for g in groups_of(self.layer.value))]
-            self.group.value = "all"
+            self._reset_groups()
             self._syncing = False
         if view.unit is not None and change["owner"] in (self.model, self.layer, self.group, self.nontrivial):
             options = unit_choices(view.model, self.layer.value, self.group.value, self.nontrivial.value)

@@ -15,15 +15,15 @@ import yaml
 from musicnn_nb.weights import Model
 
 CLIP = Path(__file__).parent / "data" / "joram-moments_of_clarity-08-solipsism-59-88.mp3"
+README_MTT_TOP10 = ["techno", "electronic", "synth", "fast", "beat", "drums", "no vocals",
+                    "no vocal", "dance", "ambient"]  # musicnn's README, for CLIP
+
+
 def with_variables(model: Model, **changes: np.ndarray) -> Model:
     """A copy of ``model`` with some checkpoint variables replaced (keys use '/' as '__')."""
     variables = dict(model.variables)
     variables.update({k.replace("__", "/"): v for k, v in changes.items()})
     return Model(model.name, variables, model.folder)
-
-
-README_MTT_TOP10 = ["techno", "electronic", "synth", "fast", "beat", "drums", "no vocals",
-                    "no vocal", "dance", "ambient"]  # musicnn's README, for CLIP
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -67,3 +67,11 @@ def test_groups_are_in_the_blogs_order_with_their_kernel_shapes():
     assert model.kernels(groups_of("cnn2")[0]).shape == (64, 561, 7)
     assert model.input_bn.scale.shape == (1,)
     assert set(model.test_scores()) == {"ROC-AUC", "PR-AUC"}
+
+
+def test_unit_count_lists_names_as_code_or_none():
+    from musicnn_nb.analysis import UnitCount
+
+    count = UnitCount("MSD", "cnn4", "a criterion", 0.01, (1, 60))
+    assert count.listed == "`cnn4/64x7/1`, `cnn4/64x7/60`"
+    assert UnitCount("MSD", "cnn4", "a criterion", 0.01, ()).listed == "none"

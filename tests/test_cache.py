@@ -4,8 +4,8 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import music_like, write_wav
 
+from conftest import music_like, write_wav
 from musicnn_nb import analyse, cache, pipeline
 
 

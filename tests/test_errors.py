@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import music_like, write_wav
 
+from conftest import music_like, write_wav
 from musicnn_nb import AudioError, ModelError, MusicnnNotInstalledError, SelectionError, analyse, load_model
 from musicnn_nb.weights import _load, locate_unit
 

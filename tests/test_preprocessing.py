@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import resampy
 import soundfile
-from conftest import music_like, write_wav
 
+from conftest import music_like, write_wav
 from musicnn_nb.audio import load_audio, to_16bit_grid
-from musicnn_nb.spectrogram import (HOP, MIN_SAMPLES, N_FFT, SAMPLE_RATE, SEGMENT_FRAMES, log_compress, m_db,
-    mel_filterbank, mel_power, power_spectrogram, segment_starts, segments)
+from musicnn_nb.spectrogram import (HOP, MIN_SAMPLES, N_FFT, SEGMENT_FRAMES, SAMPLE_RATE, log_compress,
+                                    m_db, mel_filterbank, mel_power, power_spectrogram, segment_starts,
+                                    segments)
 
 MEL = np.array([[1e-5, 3e-3, 0.41, 2.5, 6.0, 6.6, 42.0, 900.0]], dtype=np.float32)
 

@@ -5,8 +5,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-from conftest import CLIP, README_MTT_TOP10  # noqa: E402
 
+from conftest import CLIP, README_MTT_TOP10  # noqa: E402
 from musicnn_nb import load_model, preprocessing  # noqa: E402
 from musicnn_nb.audio import load_audio, shipped_example  # noqa: E402
 from musicnn_nb.spectrogram import m_db  # noqa: E402

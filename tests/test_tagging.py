@@ -8,10 +8,10 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import README_MTT_TOP10  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 
+from conftest import README_MTT_TOP10  # noqa: E402
 from musicnn_nb import figures, load_model, tagging  # noqa: E402
 from musicnn_nb.errors import SelectionError  # noqa: E402
 from musicnn_nb.weights import MSD_TAGS, MTT_TAGS  # noqa: E402
