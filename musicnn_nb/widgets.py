@@ -1,29 +1,40 @@
 """Explorers: controls over a figure that redraws from cached intermediates.
 
-A chapter passes a draw function ``draw(fig, analysis, view)`` (from :mod:`musicnn_nb.figures`)
-and gets the figure as an ordinary static output (visible in the HTML book without a
-kernel), the controls (rendered from saved widget state in the HTML book), and a player for
-the current segment. In a live session every change redraws the figure in place; the
-network is never recomputed, because :func:`musicnn_nb.analyse` serves cached results.
-A bad choice (unreadable file, say) is reported under the controls and the previous state
-is kept.
+A chapter passes an :class:`ExplorerFigure` (from :mod:`musicnn_nb.figures`) and gets the
+figure as an ordinary static output (visible in the HTML book without a kernel), the
+controls (rendered from saved widget state in the HTML book), and a player for the current
+segment. In a live session every change redraws the figure in place; the network is never
+recomputed, because :func:`musicnn_nb.analyse` serves cached results. A bad choice
+(unreadable file, say) is reported under the controls and the previous state is kept.
+
+A redraw must feel instant, and matplotlib spends most of a full render on axes, ticks and
+text that a change of view does not touch. So a figure is built once and then takes later
+views in place: it names the artists a view changes, the explorer renders everything else
+once as a background, and each redraw pastes that background and draws only those artists
+(blitting). Only a view of another shape (a unit with another kernel size, say) builds a new
+figure.
 """
 
 from __future__ import annotations
 
-import io
 import os
+import struct
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
-import PIL.Image
 from IPython.display import Audio, Image, display
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, ScalarFormatter
 
 from .analysis import nontrivial_units
 from .audio import default_audio
@@ -48,7 +59,56 @@ class View:
     unit: str | None = None  # a stable unit name such as "cnn1/38x7/12"
 
 
-DrawFunction = Callable[[Figure, Analysis, View], None]
+Changing = Artist | Colorbar  # a colour bar stands for the artists it has when drawn
+
+
+class ExplorerFigure:
+    """A figure of one view that can take later views in place (see the module docstring).
+
+    A subclass draws the view on ``fig`` in ``__init__`` and sorts what later views change into
+    three lists, by what changes them: ``unit_artists``, the model, the unit or the recording
+    (the kernel, axes whose limits follow the unit, a title naming it); ``scale_artists``, also
+    the colour controls (colour bars); ``artists``, also the segment (images, lines, a label
+    naming the segment). Automatic colour scales and limits therefore span the whole
+    recording, not one segment: moving through segments keeps axes and colours comparable.
+    ``update`` sets the artists' data for another view and returns True, or returns False,
+    changing nothing, when that view needs a new figure.
+    """
+
+    unit_artists: list[Changing]
+    scale_artists: list[Changing]
+    artists: list[Changing]
+
+    def __init__(self, fig: Figure, analysis: Analysis, view: View):
+        self.fig = fig
+        self.unit_artists, self.scale_artists, self.artists = [], [], []
+
+    def update(self, analysis: Analysis, view: View) -> bool:
+        return False
+
+    @property
+    def layers(self) -> tuple[list[Changing], list[Changing], list[Changing]]:
+        """The three lists, from what changes least often to what changes most."""
+        return self.unit_artists, self.scale_artists, self.artists
+
+
+def data_area(ax: Axes) -> list[Artist]:
+    """Everything an axes draws inside its frame, frame included, in the order matplotlib draws
+    it: what must be redrawn, together, when the data in that frame changes."""
+    inside = [*ax.images, *ax.collections, *ax.patches, *ax.lines, *ax.texts, *ax.spines.values()]
+    if ax.get_legend() is not None:
+        inside.append(ax.get_legend())
+    return sorted(inside, key=lambda artist: artist.get_zorder())
+
+
+def drawn_artists(items: Sequence[Changing]) -> list[Artist]:
+    """The artists to draw for ``items``, a colour bar's as it is now: its colours, frame, ticks
+    and label (matplotlib replaces a colour bar's colours whenever its scale changes)."""
+    return [artist for item in items
+            for artist in ([*data_area(item.ax), item.long_axis] if isinstance(item, Colorbar) else [item])]
+
+
+FigureType = Callable[[Figure, Analysis, View], ExplorerFigure]
 
 
 def unit_choices(model: str, layer: str, group: str | None = None, nontrivial_only: bool = False) -> list[str]:
@@ -78,29 +138,123 @@ def _group_options(layer: str) -> list[str]:
 
 
 PNG_DPI = 90  # pixels per inch of an explorer's figure
+SPARE_ROOM = 0.08  # room between panels, as a fraction of their size, for tick labels that widen later
 
 
-def figure_png(fig: Figure) -> bytes:
-    """The figure as PNG at its own dpi, drawn once by Agg. (``savefig`` draws a figure that
-    has a layout engine twice, once to lay it out; an explorer lays out only when its axes
-    change, so the extra pass would double the time a reader waits.)"""
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
-    buffer = io.BytesIO()
-    PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png")
-    return buffer.getvalue()
+def canvas_png(canvas: FigureCanvasAgg) -> bytes:
+    """What the canvas holds now, as an 8-bit RGB PNG. Written here, rows unfiltered and zlib at
+    its fastest level, because that takes about two thirds of Pillow's time at its fastest, for
+    a smaller file on an explorer's flat colours; a redraw waits for it."""
+    rgba = np.asarray(canvas.buffer_rgba())
+    height, width, _ = rgba.shape
+    rows = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter type 0, then RGB
+    rows[:, 1:].reshape(height, width, 3)[:] = rgba[..., :3]
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, truecolour, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+            + chunk(b"IEND", b""))
+
+
+class WholeTicks(Formatter):
+    """Tick labels that each carry their whole value ("0.25", "5e-11", "20000"), with as many
+    significant digits as it takes to tell neighbouring ticks apart, and no separate offset or
+    multiplier label."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self.format_ticks([x])[0]
+
+    def format_ticks(self, values) -> list[str]:
+        values = np.asarray(values, dtype=float) + 0.0  # no "-0"
+        if values.size == 0:
+            return []
+        largest = float(np.max(np.abs(values))) or 1.0
+        step = float(np.min(np.diff(values))) if values.size > 1 else 0.0
+        digits = int(np.ceil(np.log10(largest / step))) + 1 if step > 0 else 3
+        digits = max(digits, int(np.floor(np.log10(largest))) + 1, 1)
+        return [f"{v:.{digits}g}" for v in values]
+
+
+class Blitter:
+    """Renders an :class:`ExplorerFigure` in layers: a background of everything it never changes,
+    drawn once, then its three :attr:`ExplorerFigure.layers` in order. The canvas is kept after
+    each of the first two, so ``render(first)`` draws layers ``first`` to 2 only: a change of
+    segment draws the last layer alone.
+
+    The layout was computed for the first view. After a render, ``outgrown`` says whether an
+    axis of the first two layers (a colour bar's tick labels, say) now reaches into another
+    axes or out of the figure: the layout did not give it that room.
+    """
+
+    def __init__(self, shown: ExplorerFigure):
+        self.shown = shown
+        for item in (x for layer in shown.layers for x in layer):
+            # matplotlib's offset or multiplier label ("1e-3") comes and goes with the values,
+            # where the layout and the titles left it no room: each tick carries its own
+            # (a colour bar keeps its own formatter, which it puts back on every change)
+            if isinstance(item, Colorbar) and isinstance(item.formatter, ScalarFormatter):
+                item.formatter = WholeTicks()
+            elif isinstance(item, Axis) and isinstance(item.get_major_formatter(), ScalarFormatter):
+                item.set_major_formatter(WholeTicks())
+        fig, changing = shown.fig, drawn_artists([x for layer in shown.layers for x in layer])
+        self.canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        for artist in changing:  # left out of the background (only while it is drawn: savefig keeps them)
+            artist.set_animated(True)
+        self.canvas.draw()
+        for artist in changing:
+            artist.set_animated(False)
+        self.kept = [self.canvas.copy_from_bbox(fig.bbox), None, None]  # the canvas before each layer
+        self.rooms = None
+        self.checked: dict[Axis, tuple] = {}
+        self.outgrown = False
+
+    def _crowded(self) -> bool:
+        """Whether an axis of the first two layers now reaches outside the figure or into
+        another axes (as the layout placed it, labels included). An axis with the limits and
+        label it had at the last check has the same ticks, and is not measured again."""
+        renderer, fig = self.canvas.get_renderer(), self.shown.fig
+        if self.rooms is None:
+            self.rooms = [(ax, box) for ax in fig.axes if (box := ax.get_tightbbox(renderer)) is not None]
+        unit, scale, _ = self.shown.layers
+        for axis in (a for a in drawn_artists([*unit, *scale]) if isinstance(a, Axis)):
+            state = (tuple(axis.get_view_interval()), axis.label.get_text())
+            if self.checked.get(axis) == state:
+                continue
+            self.checked[axis] = state
+            box = axis.get_tightbbox(renderer)
+            if box is not None and (box.x0 < -1 or box.y0 < -1 or box.x1 > fig.bbox.x1 + 1
+                                    or box.y1 > fig.bbox.y1 + 1
+                                    or any(ax is not axis.axes and box.overlaps(room) for ax, room in self.rooms)):
+                return True
+        return False
+
+    def render(self, first: int = 0) -> bytes:
+        fig, canvas = self.shown.fig, self.canvas
+        while self.kept[first] is None:  # a layer below was never drawn
+            first -= 1
+        canvas.restore_region(self.kept[first])
+        for i, layer in enumerate(self.shown.layers[first:], start=first):
+            for artist in drawn_artists(layer):
+                fig.draw_artist(artist)
+            if i < 2:
+                self.kept[i + 1] = canvas.copy_from_bbox(fig.bbox)
+        if first < 2:
+            self.outgrown = self._crowded()
+        return canvas_png(canvas)
 
 
 class Explorer:
-    """Controls for ``view`` over ``draw``'s figure; see the module docstring."""
+    """Controls for ``view`` over a figure of type ``kind``; see the module docstring."""
 
-    def __init__(self, draw: DrawFunction, *, path: str | Path | None = None, view: View = View(),
+    def __init__(self, kind: FigureType, *, path: str | Path | None = None, view: View = View(),
                  controls: Sequence[str] = ("model", "segment", "scale", "audio"), layers: Sequence[str] = ("cnn1",),
                  figsize: tuple[float, float] = (10, 4), scale: tuple[float, float] = (-10.0, 10.0)):
         unknown = set(controls) - set(CONTROLS)
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}: choose from {CONTROLS}")
-        self.draw = draw
+        self.kind = kind
         self.layers = tuple(layers)
         self.path = Path(path) if path is not None else default_audio()
         self.analysis = analyse(self.path, view.model)
@@ -113,7 +267,8 @@ class Explorer:
         self.figure = Figure(figsize=figsize, layout="constrained", dpi=PNG_DPI)
         self.last_redraw_s = 0.0
         self.png = b""
-        self._layout: list[tuple[type, object]] = []
+        self._blitter: Blitter | None = None
+        self._drawn: tuple[Analysis, View] | None = None  # what the figure shows
         self._controls = tuple(controls)
         self._build_controls(scale)
         self._figure_handle = self._player_handle = None
@@ -237,32 +392,41 @@ class Explorer:
         self.redraw()
 
     def redraw(self) -> None:
-        """Draw the current view and render it; ``last_redraw_s`` is what a reader waits.
-
-        Each view is drawn on a new figure (``Figure.clear`` would first clear every axes it is
-        about to delete). Constrained layout is the slowest part of a render, so it runs only
-        when the figure's set of axes changes; otherwise the axes go back to the positions it
-        last computed.
-        """
+        """Show the current view: in place when the figure can take it, drawing only the layers
+        the change alters (see :class:`Blitter`), else on a new figure. ``last_redraw_s`` is
+        what a reader waits."""
         start = time.perf_counter()
-        self.figure = Figure(figsize=self.figsize, layout="constrained", dpi=PNG_DPI)
-        self.draw(self.figure, self.analysis, self.view)
-        axes = self.figure.axes
-        reuse = len(axes) == len(self._layout) and all(
-            type(ax) is kind for ax, (kind, _) in zip(axes, self._layout))
-        if reuse:
-            for ax, (_, position) in zip(axes, self._layout):
-                ax.set_position(position)
-        else:  # lay out once without rendering, as savefig does, then render with the layout fixed
-            self.figure.draw_without_rendering()
-        self.figure.set_layout_engine("none")
-        self.png = figure_png(self.figure)
-        self._layout = [(type(ax), ax.get_position()) for ax in axes]
+        if self._blitter is not None and self._blitter.shown.update(self.analysis, self.view):
+            self.png = self._blitter.render(self._first_changed_layer())
+            if self._blitter.outgrown:
+                self._lay_out(self._blitter.shown)
+        else:
+            self.figure = Figure(figsize=self.figsize, layout="constrained", dpi=PNG_DPI)
+            self._lay_out(self.kind(self.figure, self.analysis, self.view))
+        self._drawn = (self.analysis, self.view)
         self.last_redraw_s = time.perf_counter() - start
         self.status.value = self._describe()
         if self._figure_handle is not None:
             self._figure_handle.update(Image(self.png))
             self._player_handle.update(self._player())
+
+    def _first_changed_layer(self) -> int:
+        """The lowest of the figure's layers that the change from the last drawn view alters."""
+        analysis, view = self._drawn
+        if analysis is not self.analysis or (view.model, view.unit) != (self.view.model, self.view.unit):
+            return 0
+        if (view.vmin, view.vmax, view.cmap) != (self.view.vmin, self.view.vmax, self.view.cmap):
+            return 1
+        return 2
+
+    def _lay_out(self, shown: ExplorerFigure) -> None:
+        """Lay the figure out for what it shows now (constrained layout, the slowest step of a
+        render, is then switched off) and render it from scratch."""
+        shown.fig.set_layout_engine("constrained", wspace=SPARE_ROOM, hspace=SPARE_ROOM)
+        shown.fig.draw_without_rendering()
+        shown.fig.set_layout_engine("none")
+        self._blitter = Blitter(shown)
+        self.png = self._blitter.render()
 
     def _player(self) -> Audio:
         return Audio(self.analysis.segment_samples(self.view.segment), rate=SAMPLE_RATE)
@@ -276,7 +440,7 @@ class Explorer:
         return self
 
 
-def explore(draw: DrawFunction, **options) -> None:
+def explore(kind: FigureType, **options) -> None:
     """Build and show an :class:`Explorer`: the one line a chapter needs. (To keep a handle
-    on it in a live session, use ``Explorer(draw, **options).show()``.)"""
-    Explorer(draw, **options).show()
+    on it in a live session, use ``Explorer(kind, **options).show()``.)"""
+    Explorer(kind, **options).show()

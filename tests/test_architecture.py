@@ -277,7 +277,7 @@ def test_segmentation_figure_marks_every_segment(analysis):
 def test_segmentation_view_draws_the_segment_and_its_w(analysis):
     fig = Figure()
     view = View(model=analysis.model.name, segment=2, vmin=-3.0, vmax=3.0)
-    figures.segmentation_view(fig, analysis, view)
+    figures.SegmentationView(fig, analysis, view)
     images = [im for ax in fig.axes for im in ax.images]
     assert len(images) == 2
     top, bottom = images
@@ -288,8 +288,10 @@ def test_segmentation_view_draws_the_segment_and_its_w(analysis):
     expected = sorted(start - 0.5 for _, start, _ in ar.w_row_groups()[1:]) + \
         sorted(start - 0.5 for _, start, _ in ar.u_row_groups()[1:])
     assert boundaries == sorted(expected)
-    start = analysis.segment_start_s[2]
-    assert bottom.get_extent()[0] == pytest.approx(start - 0.008)
+    assert bottom.get_extent()[0] == pytest.approx(-0.008)  # time from the segment's start (16-ms frames)
+    outline = next(p for p in top.axes.patches if not p.get_fill())
+    assert outline.get_x() == pytest.approx(analysis.segment_start_s[2])  # where it lies in the recording
+    assert bottom.axes.get_title().startswith(f"W of segment 2, from {analysis.segment_start_s[2]:.2f} s")
 
 
 def test_shapes_figure_draws_each_array_at_its_true_height(analysis):

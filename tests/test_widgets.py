@@ -1,6 +1,7 @@
 """Explorers redraw from cached intermediates and survive bad input with their state intact."""
 
 import os
+from dataclasses import replace
 
 import matplotlib
 
@@ -16,7 +17,7 @@ from musicnn_nb.widgets import Explorer, View  # noqa: E402
 
 @pytest.fixture
 def explorer():
-    return Explorer(figures.input_view, path=CLIP, view=View("MSD", 2))
+    return Explorer(figures.InputView, path=CLIP, view=View("MSD", 2))
 
 
 def test_redraw_uses_the_cache_not_the_network(explorer, monkeypatch):
@@ -57,10 +58,10 @@ def test_opening_a_shorter_file_clamps_the_segment(explorer, tmp_path):
 
 
 def test_controls_can_be_chosen_and_unknown_ones_refused():
-    e = Explorer(figures.input_view, path=CLIP, controls=("model",))
+    e = Explorer(figures.InputView, path=CLIP, controls=("model",))
     assert len(e.controls.children) == 2  # the model buttons and the status line
     with pytest.raises(ValueError, match="unknown controls"):
-        Explorer(figures.input_view, path=CLIP, controls=("tempo",))
+        Explorer(figures.InputView, path=CLIP, controls=("tempo",))
 
 
 def test_network_diagram_highlights_only_known_stages():
@@ -82,7 +83,7 @@ def test_unit_explorer_offers_filters_and_keeps_units_valid():
     from musicnn_nb.analysis import nontrivial_units
     from musicnn_nb.weights import load_model
 
-    e = Explorer(figures.unit_view, path=CLIP, controls=("model", "segment", "unit", "scale"))
+    e = Explorer(figures.UnitView, path=CLIP, controls=("model", "segment", "unit", "scale"))
     live = nontrivial_units(load_model("MSD"), "cnn1")
     assert e.view.unit == live.names[0] and list(e.unit.options) == live.names
     e.group.value = "1x64"
@@ -98,7 +99,7 @@ def test_unit_explorer_offers_filters_and_keeps_units_valid():
 
 
 def test_unit_view_row_of_u_is_the_max_of_the_batch_normalised_map():
-    e = Explorer(figures.unit_view, path=CLIP, view=View("MTT", 1, unit="cnn1/67x7/250"), controls=("unit",))
+    e = Explorer(figures.UnitView, path=CLIP, view=View("MTT", 1, unit="cnn1/67x7/250"), controls=("unit",))
     e.redraw()
     a = e.analysis
     maps = a.unit_maps("cnn1/67x7/250", 1)
@@ -116,14 +117,14 @@ def test_norm_and_sensitivity_plots():
 
 
 def test_midend_explorer_switches_layers_and_draws_the_units_rows():
-    e = Explorer(figures.midend_view, path=CLIP, controls=("model", "segment", "unit"),
+    e = Explorer(figures.MidendView, path=CLIP, controls=("model", "segment", "unit"),
                  layers=("cnn2", "cnn3", "cnn4"), view=View("MTT", 2))
     assert e.view.unit.startswith("cnn2/561x7/")
     e.layer.value = "cnn4"
     assert e.view.unit.startswith("cnn4/64x7/") and list(e.group.options) == ["all", "64x7"]
     e.update(View("MTT", 4, unit="cnn4/64x7/44"))
     a = e.analysis
-    lines = [ax for ax in e.figure.axes if ax.get_title() == "cnn4/64x7/44 over time"][0].lines
+    lines = [ax for ax in e.figure.axes if ax.get_title().startswith("cnn4/64x7/44 over time")][0].lines
     np.testing.assert_allclose(lines[1].get_ydata(), a.V3[4, 44], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(lines[2].get_ydata(), a.V3_hat[4, 44], rtol=1e-4, atol=1e-4)
 
@@ -140,18 +141,94 @@ def test_midend_unit_series_match_the_forward_pass():
         a.midend_unit("cnn1/38x7/12", 0)
 
 
-def test_explorer_png_is_the_figure_savefig_would_write(explorer):
+def pixels(png: bytes) -> np.ndarray:
     import io
 
     from PIL import Image
 
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def drawn_afresh(e: Explorer) -> np.ndarray:
+    """The explorer's view drawn on a new figure laid out as the explorer's is."""
+    from matplotlib.figure import Figure
+
+    from musicnn_nb.widgets import PNG_DPI, Blitter
+
+    fig = Figure(figsize=e.figsize, dpi=PNG_DPI)
+    fresh = e.kind(fig, e.analysis, e.view)
+    assert len(fig.axes) == len(e.figure.axes)
+    for new, old in zip(fig.axes, e.figure.axes):
+        new.set_position(old.get_position())
+    for new, old in zip(fig.texts, e.figure.texts):  # the layout places the figure's title too
+        new.set_position(old.get_position())
+    return pixels(Blitter(fresh).render())
+
+
+UNIT = ("model", "segment", "unit", "scale")
+TOURS = {  # explorer, its options, and views to move through (each a change of the previous view)
+    "InputView": ({}, [dict(segment=3), dict(vmin=-2.0, vmax=2.0, cmap="viridis"), dict(model="MTT"),
+                       dict(segment=7, vmin=None, vmax=None, cmap=None)]),
+    "TaggramView": (dict(figsize=(11, 8), scale=(0.0, 1.0)),
+                    [dict(segment=4), dict(vmax=0.5, cmap="viridis"), dict(model="MTT"), dict(segment=1)]),
+    "SegmentationView": (dict(figsize=(11, 7)), [dict(segment=5), dict(vmin=-1.0, vmax=1.0, cmap="coolwarm"),
+                                                  dict(model="MTT", segment=2)]),
+    "UnitView": (dict(figsize=(13, 7), controls=UNIT),
+                 [dict(segment=6), dict(model="MTT"), dict(vmin=-0.5, vmax=3.0, cmap="viridis"),
+                  dict(unit="cnn1/38x7/15"), dict(unit="cnn1/1x128/420", segment=2), dict(segment=3)]),
+    "MidendView": (dict(figsize=(13, 7), controls=UNIT, layers=("cnn2", "cnn3", "cnn4")),
+                   [dict(segment=6), dict(unit="cnn2/561x7/30"), dict(model="MTT", vmin=-1.0, vmax=1.0),
+                    dict(unit="cnn4/64x7/44"), dict(segment=1)]),
+}
+
+
+@pytest.mark.parametrize("name", TOURS)
+def test_a_view_taken_in_place_is_drawn_as_a_new_figure_would_be(name):
+    """The fast path (update the artists, redraw only what changed over a kept background) must
+    give the very pixels of a figure drawn afresh for the same view, after every kind of change."""
+    options, tour = TOURS[name]
+    e = Explorer(getattr(figures, name), path=CLIP, **options)
+    e.redraw()
+    for change in tour:
+        before = e.figure
+        e.update(replace(e.view, **change))
+        assert e.view == replace(e.view, **change)
+        if set(change) == {"segment"}:  # moving through segments never builds a new figure
+            assert e.figure is before
+        np.testing.assert_array_equal(pixels(e.png), drawn_afresh(e), err_msg=f"{name} after {change}")
+
+
+def test_only_a_view_of_another_shape_builds_a_new_figure():
+    e = Explorer(figures.UnitView, path=CLIP, controls=UNIT, view=View("MSD", 0, unit="cnn1/38x7/12"))
+    e.redraw()
+    first = e.figure
+    e.update(replace(e.view, unit="cnn1/38x7/15", model="MTT", segment=4, vmin=-1.0, vmax=1.0))
+    assert e.figure is first
+    e.update(replace(e.view, unit="cnn1/67x7/250"))
+    assert e.figure is not first and e.figure.get_suptitle().startswith("cnn1/67x7/250 (MTT)")
+
+
+def test_colour_bars_that_outgrow_their_room_get_a_new_layout(explorer):
+    """Automatic M_dB ticks are short (0 to 4); a scale of -1000 to 1000 needs wider ones, and
+    the figure is laid out again rather than letting them run into the next panel."""
+    positions = [ax.get_position().bounds for ax in explorer.figure.axes]
+    explorer.update(replace(explorer.view, vmin=-1000.0, vmax=1000.0))
+    assert [ax.get_position().bounds for ax in explorer.figure.axes] != positions
+    np.testing.assert_array_equal(pixels(explorer.png), drawn_afresh(explorer))
+
+
+def test_explorer_png_is_the_figure_as_savefig_draws_it(explorer):
+    """Drawn in layers, the explorer's picture differs from savefig's only where a changing
+    artist overlaps a fixed one (drawn in another order), a small part of the figure."""
+    import io
+
     from musicnn_nb.widgets import PNG_DPI
 
     explorer.update(View("MSD", 4, -2.0, 2.0, "viridis"))
-    shown = np.asarray(Image.open(io.BytesIO(explorer.png)))
+    shown = pixels(explorer.png)
     buffer = io.BytesIO()
     explorer.figure.savefig(buffer, format="png", dpi=PNG_DPI)
-    saved = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
+    saved = pixels(buffer.getvalue())
     width, height = explorer.figure.get_size_inches() * PNG_DPI
     assert shown.shape[:2] == (round(height), round(width))
-    np.testing.assert_array_equal(shown, saved)
+    assert np.mean(np.any(shown != saved, axis=-1)) < 0.01
