@@ -130,7 +130,7 @@ class TaggramView(ExplorerFigure):
         for bar, (_, weight) in zip(self.bars, top):
             bar.set_width(weight)
         self.bars_ax.set_yticks([bar.get_y() + bar.get_height() / 2 for bar in self.bars], [t for t, _ in top])
-        self.bars_ax.set_title(f"{segment_title(a, s)}: top {len(top)}")
+        self.bars_ax.set_title(f"top {len(top)} tags in\n{segment_title(a, s)}")  # a wide title would be cut
         return True
 
 

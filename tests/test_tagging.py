@@ -210,7 +210,7 @@ def test_taggram_view_draws_the_taggram_and_the_segments_top_tags(analysis):
     assert highlight[0].get_x() == pytest.approx(s - 0.5)
     bars = next(ax for ax in fig.axes if ax.patches and ax is not image.axes)
     assert labels_top_down(bars) == [t for t, _ in tagging.segment_top_tags(analysis, s, 10)]
-    assert bars.get_title().startswith(f"segment {s},")
+    assert bars.get_title().endswith(f"segment {s}, from {analysis.segment_start_s[s]:.2f} s")
 
 
 def test_taggram_view_applies_the_chosen_colour_scale(analysis):
