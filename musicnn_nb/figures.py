@@ -107,22 +107,26 @@ class TaggramView(ExplorerFigure):
 
     def __init__(self, fig: Figure, a: Analysis, view: View):
         super().__init__(fig, a, view)
-        left, self.bars_ax = fig.subplots(1, 2, width_ratios=(2.2, 1))
+        self.taggram_ax, self.bars_ax = fig.subplots(1, 2, width_ratios=(2.2, 1))
         s = a.check_segment(view.segment)
-        self.analysis = a
-        _, _, self.image, bar = plots.taggram(a.taggram, a.tags, a.segment_start_s, left, highlight=s,
-                                              title=f"{a.model.name} taggram of {a.path.name}")
+        self.path, self.starts = a.path, a.segment_start_s
+        _, left, self.image, bar = plots.taggram(a.taggram, a.tags, a.segment_start_s, self.taggram_ax,
+                                                 highlight=s)
         self.highlight = left.patches[-1]
         _, _, self.bars = plots.top_tags(segment_top_tags(a, s, 10), self.bars_ax)
         self.bars_ax.set_xlabel("tag weight")
         self.update(a, view)
+        self.unit_artists = [left.yaxis, left.title]  # the model's tags
         self.scale_artists = [*(x for x in data_area(left) if x is not self.highlight), bar]
         self.artists = [self.highlight, *data_area(self.bars_ax), self.bars_ax.yaxis, self.bars_ax.title]
 
     def update(self, a: Analysis, view: View) -> bool:
-        if a is not self.analysis:  # other tags or segments: a new figure
-            return False
+        if a.path != self.path or not np.array_equal(a.segment_start_s, self.starts):
+            return False  # another recording or segmentation: a new figure
         s = a.check_segment(view.segment)
+        self.image.set_data(a.taggram.T)
+        self.taggram_ax.set_yticks(range(len(a.tags)), a.tags)
+        self.taggram_ax.set_title(f"{a.model.name} taggram of {a.path.name}")
         show_scale(self.image, {"vmin": 0.0 if view.vmin is None else view.vmin,
                                 "vmax": 1.0 if view.vmax is None else view.vmax, "cmap": view.cmap or plots.SEQUENTIAL})
         self.highlight.set_x(s - 0.5)
