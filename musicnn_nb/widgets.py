@@ -9,10 +9,11 @@ recomputed, because :func:`musicnn_nb.analyse` serves cached results. A bad choi
 
 A redraw must feel instant, and matplotlib spends most of a full render on axes, ticks and
 text that a change of view does not touch. So a figure is built once and then takes later
-views in place: it names the artists a view changes, the explorer renders everything else
-once as a background, and each redraw pastes that background and draws only those artists
-(blitting). Only a view of another shape (a unit with another kernel size, say) builds a new
-figure.
+views in place: it sorts the artists a view changes into layers by what changes them (unit
+or model, colour scale, segment), the explorer renders everything else once as a background
+and keeps the canvas after each layer, and a redraw pastes the kept canvas below the lowest
+layer the change alters and draws from there (blitting). Only a view of another shape (a
+unit with another kernel size, say) builds a new figure.
 """
 
 from __future__ import annotations

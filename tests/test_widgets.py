@@ -232,3 +232,13 @@ def test_explorer_png_is_the_figure_as_savefig_draws_it(explorer):
     width, height = explorer.figure.get_size_inches() * PNG_DPI
     assert shown.shape[:2] == (round(height), round(width))
     assert np.mean(np.any(shown != saved, axis=-1)) < 0.01
+
+
+def test_tick_labels_carry_their_whole_value():
+    from musicnn_nb.widgets import WholeTicks
+
+    ticks = WholeTicks()
+    assert ticks.format_ticks([0.2, 0.21, 0.22]) == ["0.2", "0.21", "0.22"]
+    assert ticks.format_ticks([-5e-12, 0.0, 5e-12]) == ["-5e-12", "0", "5e-12"]
+    assert ticks.format_ticks([-0.0, 10000.0, 20000.0]) == ["0", "10000", "20000"]
+    assert ticks.format_ticks([0.2101, 0.2102]) == ["0.2101", "0.2102"]  # neighbours stay apart
