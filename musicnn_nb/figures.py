@@ -109,7 +109,6 @@ class TaggramView(ExplorerFigure):
         super().__init__(fig, a, view)
         self.taggram_ax, self.bars_ax = fig.subplots(1, 2, width_ratios=(2.2, 1))
         s = a.check_segment(view.segment)
-        self.path, self.starts = a.path, a.segment_start_s
         _, left, self.image, bar = plots.taggram(a.taggram, a.tags, a.segment_start_s, self.taggram_ax,
                                                  highlight=s)
         self.highlight = left.patches[-1]
@@ -121,8 +120,8 @@ class TaggramView(ExplorerFigure):
         self.artists = [self.highlight, *data_area(self.bars_ax), self.bars_ax.yaxis, self.bars_ax.title]
 
     def update(self, a: Analysis, view: View) -> bool:
-        if a.path != self.path or not np.array_equal(a.segment_start_s, self.starts):
-            return False  # another recording or segmentation: a new figure
+        if not self.same_recording(a):  # its whole spectrogram or taggram: a new figure
+            return False
         s = a.check_segment(view.segment)
         self.image.set_data(a.taggram.T)
         self.taggram_ax.set_yticks(range(len(a.tags)), a.tags)
@@ -150,7 +149,6 @@ class SegmentationView(ExplorerFigure):
         top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": (1, 2.2)})
         s = view.segment
         architecture.segmentation_figure(a, highlight=s, ax=top)
-        self.path, self.starts = a.path, a.segment_start_s
         self.span = next(p for p in top.patches if not p.get_fill())  # the outlined segment
         for number in top.texts:  # the outline alone marks the segment: the numbers never change
             number.set(color="black", fontweight="normal")
@@ -165,8 +163,8 @@ class SegmentationView(ExplorerFigure):
         self.scale_artists = [bar]
 
     def update(self, a: Analysis, view: View) -> bool:
-        if a.path != self.path or not np.array_equal(a.segment_start_s, self.starts):
-            return False  # another recording or segmentation: a new figure
+        if not self.same_recording(a):  # its whole spectrogram or taggram: a new figure
+            return False
         s = view.segment
         self.span.set_x(a.segment_start_s[s])
         w = a.W[s]

@@ -83,9 +83,15 @@ class ExplorerFigure:
     def __init__(self, fig: Figure, analysis: Analysis, view: View):
         self.fig = fig
         self.unit_artists, self.scale_artists, self.artists = [], [], []
+        self.recording = (analysis.path, analysis.segment_start_s)
 
     def update(self, analysis: Analysis, view: View) -> bool:
         return False
+
+    def same_recording(self, analysis: Analysis) -> bool:
+        """Whether ``analysis`` cuts the recording the figure was built on into the same segments."""
+        path, starts = self.recording
+        return analysis.path == path and np.array_equal(analysis.segment_start_s, starts)
 
     @property
     def layers(self) -> tuple[list[Changing], list[Changing], list[Changing]]:
@@ -191,7 +197,8 @@ class Blitter:
 
     def __init__(self, shown: ExplorerFigure):
         self.shown = shown
-        for item in (x for layer in shown.layers for x in layer):
+        items = [item for layer in shown.layers for item in layer]
+        for item in items:
             # matplotlib's offset or multiplier label ("1e-3") comes and goes with the values,
             # where the layout and the titles left it no room: each tick carries its own
             # (a colour bar keeps its own formatter, which it puts back on every change)
@@ -199,7 +206,7 @@ class Blitter:
                 item.formatter = WholeTicks()
             elif isinstance(item, Axis) and isinstance(item.get_major_formatter(), ScalarFormatter):
                 item.set_major_formatter(WholeTicks())
-        fig, changing = shown.fig, drawn_artists([x for layer in shown.layers for x in layer])
+        fig, changing = shown.fig, drawn_artists(items)
         self.canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         for artist in changing:  # left out of the background (only while it is drawn: savefig keeps them)
             artist.set_animated(True)
