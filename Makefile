@@ -12,9 +12,9 @@ VENDOR := _vendor
 HTML_MANAGER := js/node_modules/@jupyter-widgets/html-manager/dist
 MATHJAX := js/node_modules/mathjax/es5
 
-# The execution cache only watches notebook code, so a change to the package, the shipped
+# The execution cache only watches notebook code, so a change to the package (every subpackage), the shipped
 # audio, the requirements or the chosen audio file ($$MUSICNN_NB_AUDIO) empties it first.
-FINGERPRINT = $(shell { cat musicnn_nb/*.py musicnn_nb/data/* requirements.txt js/package-lock.json "$${MUSICNN_NB_AUDIO:-/dev/null}"; \
+FINGERPRINT = $(shell { find musicnn_nb -name '*.py' -o -path 'musicnn_nb/data/*' -type f | LC_ALL=C sort | xargs cat requirements.txt js/package-lock.json "$${MUSICNN_NB_AUDIO:-/dev/null}"; \
                         echo "$${MUSICNN_NB_AUDIO}"; } 2>/dev/null | sha256sum | cut -c1-16)
 
 book: env assets

@@ -81,8 +81,8 @@ def redraw_times() -> dict[str, dict[str, float]]:
     and over all changes together ("all")."""
     from dataclasses import replace
 
-    from musicnn_nb import figures
-    from musicnn_nb.widgets import CONTROLS, Explorer, unit_choices
+    from musicnn_nb.explore import figures
+    from musicnn_nb.explore.widgets import CONTROLS, Explorer, unit_choices
 
     medians = {}
     for name, options in EXPLORERS.items():

@@ -8,9 +8,18 @@
 
 __version__ = "0.1.0"
 
-from .errors import AudioError, ModelError, MusicnnNbError, MusicnnNotInstalledError, SelectionError  # noqa: E402
-from .pipeline import Analysis, analyse  # noqa: E402
-from .weights import load_model  # noqa: E402
+from musicnn_nb.model.errors import AudioError, ModelError, MusicnnNbError, MusicnnNotInstalledError, SelectionError
+from musicnn_nb.model.pipeline import Analysis, analyse
+from musicnn_nb.model.weights import load_model
 
-__all__ = ["Analysis", "analyse", "load_model", "AudioError", "ModelError", "MusicnnNbError",
-           "MusicnnNotInstalledError", "SelectionError", "__version__"]
+__all__ = [
+           "Analysis",
+           "AudioError",
+           "ModelError",
+           "MusicnnNbError",
+           "MusicnnNotInstalledError",
+           "SelectionError",
+           "__version__",
+           "analyse",
+           "load_model",
+]

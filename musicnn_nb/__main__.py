@@ -11,9 +11,9 @@ import sys
 
 import numpy as np
 
-from .errors import MusicnnNbError
-from .pipeline import analyse
-from .spectrogram import SEGMENT_FRAMES
+from musicnn_nb.model.errors import MusicnnNbError
+from musicnn_nb.model.pipeline import analyse
+from musicnn_nb.model.spectrogram import SEGMENT_FRAMES
 
 EXPORTED = ("M_dB", "M_hat", "U", "V1", "V1_hat", "V2", "V2_hat", "V3", "V3_hat", "V12_hat",
             "V123_hat", "W", "max_pool", "mean_pool", "penultimate", "logits", "taggram")

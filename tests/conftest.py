@@ -12,7 +12,7 @@ import pytest
 import soundfile
 import yaml
 
-from musicnn_nb.weights import Model
+from musicnn_nb.model.weights import Model
 
 CLIP = Path(__file__).parent / "data" / "joram-moments_of_clarity-08-solipsism-59-88.mp3"
 README_MTT_TOP10 = ["techno", "electronic", "synth", "fast", "beat", "drums", "no vocals",
@@ -55,7 +55,7 @@ def analysis(model_name, private_cache):
 @pytest.fixture(scope="session")
 def reference(model_name, analysis):
     """The original musicnn graph's tensors on the same M_dB, every segment."""
-    from musicnn_nb.reference import ReferenceGraph
+    from reference import ReferenceGraph
 
     graph = ReferenceGraph(model_name)
     return graph, graph.run(analysis.M_dB)

@@ -1,0 +1,135 @@
+"""Audio in: read any file, make it mono 16 kHz exactly as musicnn's 2019 stack did.
+
+musicnn 0.1.0 calls ``librosa.load(path, sr=16000)`` (librosa 0.7, 2019). Two things in
+that call compute something else today, and both are decided here:
+
+1. **Resampling.** librosa 0.7 resampled with resampy's ``kaiser_best`` filter and then cut
+   or zero-padded to ``ceil(n · 16000 / sr)`` samples; librosa ≥ 0.10 uses soxr instead.
+   Decision: resampy ``kaiser_best``, as 2019 did.
+2. **MP3 decoding.** In 2019 libsndfile could not read MP3, so librosa fell back to
+   audioread, whose decoders (ffmpeg, GStreamer, MAD, Core Audio) all hand out 16-bit
+   integers. Today libsndfile decodes MP3 itself, to floating point. Decision: decode with
+   libsndfile and round to the 16-bit grid, which is what reached the model in 2019.
+
+Down-mixing (the mean of the channels, before resampling) is unchanged since 2019.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from musicnn_nb.model.errors import AudioError
+from musicnn_nb.model.spectrogram import MIN_SAMPLES, SAMPLE_RATE
+
+AUDIO_ENV = "MUSICNN_NB_AUDIO"
+SILENCE_PEAK = 2.0**-15  # one 16-bit step: a file whose every sample is below it is silent
+ERROR_HINT = "choose another file (WAV, FLAC, OGG or MP3)"
+
+
+@dataclass(frozen=True)
+class Audio:
+    """A decoded recording, mono at 16 kHz, as the model hears it."""
+
+    samples: np.ndarray  # float32, mono, SAMPLE_RATE
+    path: Path
+    native_rate: int
+    channels: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.samples.size / SAMPLE_RATE
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of the file's bytes: the audio part of every cache key."""
+    return hashlib.sha256(_existing(path).read_bytes()).hexdigest()
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise AudioError(f"no audio file at {path}: check the path ({'a folder' if path.is_dir() else 'missing'}).")
+    return path
+
+
+def _decode(path: Path) -> tuple[np.ndarray, int, bool]:
+    """Samples (frames x channels, float32), sample rate, and whether the file is MP3."""
+    import soundfile
+
+    try:
+        with soundfile.SoundFile(path) as f:
+            data = f.read(dtype="float32", always_2d=True)
+            return data, f.samplerate, f.format == "MP3"
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as sf_error:
+        reason = str(sf_error).rstrip(".")
+    try:
+        import audioread
+    except ImportError:
+        raise AudioError(f"could not read {path} as audio ({reason}): {ERROR_HINT}.") from None
+    try:
+        with audioread.audio_open(str(path)) as f:
+            raw = b"".join(f)
+            rate, channels = f.samplerate, f.channels
+    except Exception as ar_error:  # audioread raises many unrelated types
+        detail = str(ar_error) or type(ar_error).__name__
+        raise AudioError(f"could not read {path} as audio ({reason}; {detail}): {ERROR_HINT}.") from None
+    ints = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)
+    return (ints / np.float32(32768)).astype(np.float32), rate, False
+
+
+def to_16bit_grid(samples: np.ndarray) -> np.ndarray:
+    """Round to 16-bit PCM the way audioread's decoders delivered MP3 audio in 2019."""
+    return (np.clip(np.rint(samples * 32768), -32768, 32767) / np.float32(32768)).astype(np.float32)
+
+
+def resample_2019(samples: np.ndarray, rate: int) -> np.ndarray:
+    """librosa 0.7's ``resample(..., res_type='kaiser_best')`` to 16 kHz, fixed length."""
+    if rate == SAMPLE_RATE:
+        return samples
+    import resampy
+
+    n_out = int(np.ceil(samples.size * SAMPLE_RATE / rate))
+    out = resampy.resample(samples, rate, SAMPLE_RATE, filter="kaiser_best", axis=-1)
+    out = out[:n_out] if out.size >= n_out else np.pad(out, (0, n_out - out.size))
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def load_audio(path: str | Path) -> Audio:
+    """Read a file as musicnn did: mono (mean of channels), 16 kHz, float32; checked.
+
+    Raises :class:`AudioError` for a missing, unreadable, non-finite, silent or too short file.
+    """
+    path = _existing(path)
+    data, rate, is_mp3 = _decode(path)
+    if data.size == 0:
+        raise AudioError(f"{path} holds no audio samples: {ERROR_HINT}.")
+    if not np.all(np.isfinite(data)):
+        raise AudioError(f"{path} contains NaN or infinite samples: repair or re-export the file.")
+    if is_mp3:
+        data = to_16bit_grid(data)
+    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    samples = resample_2019(np.ascontiguousarray(mono), rate)
+    if samples.size < MIN_SAMPLES:
+        raise AudioError(f"{path} lasts {samples.size / SAMPLE_RATE:.2f} s, shorter than one segment "
+                         f"({MIN_SAMPLES / SAMPLE_RATE:.3f} s = 187 frames of 16 ms): use a longer file.")
+    if np.max(np.abs(samples)) < SILENCE_PEAK:
+        raise AudioError(f"{path} is silent (no sample reaches one 16-bit step): the network's "
+                         "response to silence is a constant; choose a file with sound.")
+    return Audio(samples, path, rate, data.shape[1])
+
+
+def shipped_example() -> Path:
+    """The book's default recording, shipped inside the package."""
+    return Path(__file__).parents[1] / "data" / "example.flac"
+
+
+def default_audio() -> Path:
+    """The file every chapter analyses: ``$MUSICNN_NB_AUDIO`` if set, else the shipped example."""
+    override = os.environ.get(AUDIO_ENV, "").strip()
+    return Path(override).expanduser() if override else shipped_example()

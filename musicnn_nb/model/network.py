@@ -1,0 +1,192 @@
+"""The MusiCNN forward pass in NumPy, returning every intermediate by the blog's names.
+
+Chapters 2-12 read from here. The computation follows ``musicnn/models.py`` layer by layer
+(TensorFlow's cross-correlation, its padding, its batch-norm at inference) on the weights
+of :mod:`musicnn_nb.model.weights`; ``tests/model/test_parity.py`` proves it equals the original graph.
+
+Internally arrays are TensorFlow's layout, segments x time x rows; everything returned is
+in the blog's orientation, segments x rows x time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from musicnn_nb.model.errors import SelectionError
+from musicnn_nb.model.weights import Group, Model, groups_of, locate_unit
+
+PAD = 3  # frames of zeros on each side of time before every 7-frame kernel
+CHUNK = 4  # segments per batch: bounds memory for long files
+SEGMENT_NAMES = ("M_dB", "M_hat", "U", "V1", "V1_hat", "V2", "V2_hat", "V3", "V3_hat",
+                 "V12_hat", "V123_hat", "W")
+VECTOR_NAMES = ("max_pool", "mean_pool", "pooled", "penultimate", "logits", "taggram")
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0, out=x)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+
+
+def _patches(x: np.ndarray, group: Group) -> np.ndarray:
+    """im2col: every kernel-sized window of x (segments, time, rows), one per output cell.
+
+    The windows are flattened in the checkpoint kernel's (time, rows) order.
+    """
+    if group.layer == "cnn1" and group.frames > 7:  # 1-D temporal kernels, TF "same" padding
+        before = (group.frames - 1) // 2
+        padded = np.pad(x, ((0, 0), (before, group.frames - 1 - before), (0, 0)))
+        windows = np.lib.stride_tricks.sliding_window_view(padded, group.frames, axis=1)
+        return windows.reshape(-1, group.frames)  # (segments*time*bands, frames)
+    padded = np.pad(x, ((0, 0), (PAD, PAD), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (7, group.rows), axis=(1, 2))
+    return windows.reshape(-1, 7 * group.rows)  # (segments*time*out_rows, 7*rows)
+
+
+def convolve(model: Model, group: Group, x: np.ndarray) -> np.ndarray:
+    """Pre-activation K ⋆ x + b of every unit of a group: (segments, time, out_rows, units)."""
+    kernel = model.conv_kernel(group).reshape(-1, group.size)
+    z = _patches(x, group) @ kernel
+    z += model.variables[f"{group.conv}/bias"]
+    n_seg, n_time, n_rows = x.shape
+    out_rows = n_rows - group.rows + 1 if group.layer == "cnn1" else 1
+    return z.reshape(n_seg, n_time, out_rows, group.size)
+
+
+def conv_block(model: Model, group: Group, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Y, Ŷ): the rectified and the batch-normalised maps, (segments, time, out_rows, units)."""
+    y = _relu(convolve(model, group, x))
+    return y, model.batch_norm(group.bn)(y)
+
+
+def _front_and_mid(model: Model, m_db: np.ndarray) -> dict[str, np.ndarray]:
+    """Everything from M_dB to W for a batch of segments, in TensorFlow's layout."""
+    x = model.input_bn(m_db)
+    u = np.concatenate([conv_block(model, g, x)[1].max(axis=2) for g in groups_of("cnn1")], axis=2)
+    out = {"M_dB": m_db, "M_hat": x, "U": u}
+    previous = u
+    skip = None
+    for i, group in enumerate(groups_of("cnn2") + groups_of("cnn3") + groups_of("cnn4"), start=1):
+        v, v_hat = (a[:, :, 0, :] for a in conv_block(model, group, previous))
+        out[f"V{i}"], out[f"V{i}_hat"] = v, v_hat
+        skip = v_hat if skip is None else skip + v_hat
+        previous = skip
+    out["V12_hat"] = out["V1_hat"] + out["V2_hat"]
+    out["V123_hat"] = out["V12_hat"] + out["V3_hat"]
+    out["W"] = np.concatenate([u, out["V1_hat"], out["V12_hat"], out["V123_hat"]], axis=2)
+    return out
+
+
+def dense_head(model: Model, pooled: np.ndarray) -> dict[str, np.ndarray]:
+    """The back end after pooling: batch-norm, dense 200 + ReLU, batch-norm ("penultimate"),
+    dense 50 ("logits"), sigmoid ("taggram"), for pooled vectors (segments, 1506)."""
+    kernel, bias = model.dense("dense")
+    hidden = _relu(model.batch_norm("batch_normalization_9")(pooled) @ kernel + bias)
+    penultimate = model.batch_norm("batch_normalization_10")(hidden)
+    kernel, bias = model.dense("dense_1")
+    logits = penultimate @ kernel + bias
+    return {"penultimate": penultimate, "logits": logits, "taggram": _sigmoid(logits)}
+
+
+def back_end(model: Model, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Temporal pooling and the dense layers, from W (segments, time, 753) to tag weights."""
+    max_pool, mean_pool = w.max(axis=1), w.mean(axis=1)
+    pooled = np.stack([max_pool, mean_pool], axis=2).reshape(len(w), -1)  # max_0, mean_0, max_1 …
+    return {"max_pool": max_pool, "mean_pool": mean_pool, "pooled": pooled, **dense_head(model, pooled)}
+
+
+def forward(model: Model, m_db: np.ndarray) -> dict[str, np.ndarray]:
+    """Every intermediate for M_dB segments (segments, 96, 187), in the blog's orientation.
+
+    Keys: ``M_dB``, ``M_hat``, ``U``, ``V1``, ``V1_hat``, ``V2``, ``V2_hat``, ``V3``, ``V3_hat``,
+    ``V12_hat`` (= V̂_1+V̂_2), ``V123_hat`` (= V̂_1+V̂_2+V̂_3), ``W`` (segments x rows x
+    time); ``max_pool``, ``mean_pool``, ``pooled`` (the interleaved 1506 values),
+    ``penultimate``, ``logits``, ``taggram`` (segments x values).
+    """
+    m_db = np.ascontiguousarray(np.transpose(m_db, (0, 2, 1)), dtype=np.float32)
+    parts = []
+    for start in range(0, len(m_db), CHUNK):
+        out = _front_and_mid(model, m_db[start : start + CHUNK])
+        out.update(back_end(model, out["W"]))
+        parts.append({k: (np.transpose(v, (0, 2, 1)) if v.ndim == 3 else v) for k, v in out.items()})
+    return {k: np.ascontiguousarray(np.concatenate([p[k] for p in parts])) for k in parts[0]}
+
+
+@dataclass(frozen=True)
+class UnitMaps:
+    """One CNN_1 unit's maps on one segment, rows x time (blog orientation).
+
+    Rows are output frequency positions: row f of a 38x7 unit sees mel bands f … f+37;
+    a 1-D unit has one row per mel band.
+    """
+
+    pre_activation: np.ndarray  # K_i ⋆ M̂_dB + b_i
+    Y: np.ndarray  # ReLU of the above
+    Y_hat: np.ndarray  # after the unit's batch-norm
+    row_of_max: np.ndarray  # (time,) which row wins the max over frequency, giving [U]_{i,t}
+
+
+def cnn1_group_maps(model: Model, group: Group, m_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pre-activation, Y, Ŷ) of every unit of a CNN_1 group on one M̂_dB segment (96, 187).
+
+    Each is (units, out_rows, time). These are large, so they are computed on demand.
+    """
+    z = convolve(model, group, np.ascontiguousarray(m_hat.T)[np.newaxis])[0]
+    y = np.maximum(z, 0)
+    y_hat = model.batch_norm(group.bn)(y)
+    return tuple(np.transpose(a, (2, 1, 0)) for a in (z, y, y_hat))
+
+
+def unit_maps(model: Model, unit: str | int, m_hat: np.ndarray) -> UnitMaps:
+    """The maps of one CNN_1 unit (name like ``cnn1/38x7/12`` or U row) on one M̂_dB segment.
+
+    Computed with its whole group's matrix product, so they equal :func:`cnn1_group_maps`
+    and the forward pass bit for bit: a one-column product rounds differently in float32, and
+    cells within rounding of zero would change sides of the rectifier.
+    """
+    group, index = locate_unit(unit, "cnn1")
+    z, y, y_hat = (a[index - group.first_row] for a in cnn1_group_maps(model, group, m_hat))
+    return UnitMaps(z, y, y_hat, np.argmax(y_hat, axis=0))
+
+
+LAYER_INPUT = {"cnn2": "U", "cnn3": "V1_hat", "cnn4": "V12_hat"}  # what each mid-end layer convolves
+LAYER_OUTPUT = {"cnn2": ("V1", "V1_hat"), "cnn3": ("V2", "V2_hat"), "cnn4": ("V3", "V3_hat")}
+
+
+@dataclass(frozen=True)
+class MidendUnit:
+    """One CNN_2-4 unit on one segment: three time series of 187 frames."""
+
+    pre_activation: np.ndarray  # sum over input rows of K ⋆ input, plus b
+    V: np.ndarray  # after ReLU: the unit's row of V_k
+    V_hat: np.ndarray  # after the batch-norm: the unit's row of V̂_k
+
+
+def _midend_unit(unit: str) -> tuple[Group, int]:
+    """The group and row of a CNN_2-4 unit; a CNN_1 unit is refused."""
+    group, index = locate_unit(unit)
+    if group.layer not in LAYER_INPUT:
+        raise SelectionError(f"{unit!r} is not a CNN_2-4 unit: use unit_maps for CNN_1 units.")
+    return group, index
+
+
+def midend_input(unit: str) -> str:
+    """The name of the array a CNN_2-4 unit convolves (``U``, ``V1_hat`` or ``V12_hat``)."""
+    return LAYER_INPUT[_midend_unit(unit)[0].layer]
+
+
+def midend_unit(model: Model, unit: str, layer_input: np.ndarray) -> MidendUnit:
+    """A mid-end unit's series from its layer's input (the :func:`midend_input` array of one
+    segment: rows x 187, blog orientation)."""
+    group, index = _midend_unit(unit)
+    kernel = model.conv_kernel(group)[:, :, 0, index]  # (7 frames, input rows)
+    padded = np.pad(layer_input, ((0, 0), (PAD, PAD)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 7, axis=1)  # (rows, 187, 7)
+    z = np.einsum("rtk,kr->t", windows, kernel) + model.variables[f"{group.conv}/bias"][index]
+    v = np.maximum(z, 0)
+    bn = model.batch_norm(group.bn)
+    return MidendUnit(z, v, v * bn.scale[index] + bn.shift[index])
