@@ -1,5 +1,7 @@
 """The back end's declaration (model/weights.py) and its steps (model/network.py)."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -18,7 +20,7 @@ def test_declared_back_end_matches_the_checkpoint(name):
             bn = model.batch_norm(layer.scope)
             assert all(v.shape == (layer.outputs,) for v in (bn.gamma, bn.beta, bn.mean, bn.variance)), layer.name
             assert layer.inputs == layer.outputs
-    for before, after in zip(BACK_END, BACK_END[1:]):
+    for before, after in pairwise(BACK_END):
         assert before.outputs == after.inputs
     assert BACK_END[0].inputs == 2 * W_ROWS
     assert BACK_END[-1].outputs == len(model.tags)
