@@ -19,6 +19,7 @@ equals the model's logit at the baseline only when the baseline opens the same u
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from musicnn_nb.facts.units import NORM_THRESHOLD, nontrivial_units
 from musicnn_nb.model.network import back_end_values
 from musicnn_nb.model.pipeline import Analysis
+from musicnn_nb.model.spectrogram import HOP, SAMPLE_RATE
 from musicnn_nb.model.weights import (
     HIDDEN,
     LAYER_SIZES,
@@ -166,18 +168,67 @@ def attribute(model: Model, pooled: np.ndarray, baseline: np.ndarray | None = No
 
 
 def attribute_segment(analysis: Analysis, segment: int, baseline: np.ndarray | None = None) -> Attribution:
-    """:func:`attribute` for one segment of an analysis."""
-    return attribute(analysis.model, analysis.pooled[analysis.check_segment(segment)], baseline)
+    """:func:`attribute` for one segment of an analysis (from :func:`attributions` for the default
+    baseline)."""
+    segment = analysis.check_segment(segment)
+    if baseline is None:
+        return attributions(analysis)[segment]
+    return attribute(analysis.model, analysis.pooled[segment], baseline)
+
+
+@functools.lru_cache(maxsize=4)
+def attributions(analysis: Analysis) -> tuple[Attribution, ...]:
+    """Every segment's :func:`attribute` with the default baseline, computed once per analysis
+    (for the last few analyses: a chapter and its explorer ask for them again and again)."""
+    return tuple(attribute(analysis.model, p) for p in analysis.pooled)
 
 
 def stage_matrix(analysis: Analysis) -> np.ndarray:
     """(tags, stages): each stage's contribution to each tag's logit, averaged over the segments."""
-    return np.mean([attribute_segment(analysis, s).per_stage for s in range(analysis.n_segments)], axis=0)
+    return np.mean([att.per_stage for att in attributions(analysis)], axis=0)
 
 
 def winning_frames(analysis: Analysis, segment: int, rows: np.ndarray) -> np.ndarray:
     """The frame at which each row of W reaches its maximum over the segment (the first on a tie)."""
     return np.argmax(analysis.W[analysis.check_segment(segment)][np.asarray(rows)], axis=1)
+
+
+def moment_window(analysis: Analysis, segment: int, frame: int, seconds: float = 1.0) -> tuple[int, int]:
+    """First and stop sample of ``seconds`` of the recording centred on a frame of a segment (the
+    moment a row of W "heard" when that frame wins its maximum)."""
+    centre = (analysis.check_segment(segment) * analysis.hop_frames + int(frame)) * HOP
+    half = int(seconds * SAMPLE_RATE / 2)
+    first = max(centre - half, 0)
+    return first, min(first + 2 * half, analysis.audio.samples.size)
+
+
+def pooled_values(rows: np.ndarray | range) -> np.ndarray:
+    """The entries of p that rows of W own: 2r (its maximum) and 2r+1 (its mean)."""
+    rows = np.asarray(rows, dtype=int)
+    return np.sort(np.concatenate([2 * rows, 2 * rows + 1]))
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Chapter 9's experiment for some rows of W: their pooled values set to the baseline."""
+
+    change: np.ndarray  # (segments, tags): logit with the real values minus logit with the baseline
+    flipped: np.ndarray  # (segments,): hidden units whose ReLU opens or closes when the rows are set
+
+
+def removal(analysis: Analysis, rows: np.ndarray | range, baseline: np.ndarray | None = None) -> Removal:
+    """Set the pooled values of ``rows`` of W to the baseline (default: the running means of the
+    batch-norm of p), run the back end, and compare every tag's logit with the real one. When no
+    hidden unit flips, the change equals the rows' summed :class:`Attribution` exactly."""
+    model = analysis.model
+    if baseline is None:
+        baseline = model.batch_norm(POOLED_BN.scope).mean
+    entries = pooled_values(rows)
+    replaced = analysis.pooled.copy()
+    replaced[:, entries] = np.asarray(baseline)[entries]
+    real, other = back_end_values(model, analysis.pooled), back_end_values(model, replaced)
+    flipped = ((real.hidden_pre > 0) != (other.hidden_pre > 0)).sum(axis=1)
+    return Removal(real.logits.astype(np.float64) - other.logits, flipped)
 
 
 @dataclass(frozen=True)
@@ -224,11 +275,16 @@ __all__ = [
     "BASELINE",
     "Attribution",
     "HiddenUnits",
+    "Removal",
     "Stage",
     "affine_map",
     "attribute",
     "attribute_segment",
+    "attributions",
     "hidden_units",
+    "moment_window",
+    "pooled_values",
+    "removal",
     "stage_matrix",
     "stage_of_rows",
     "w_row_unit",

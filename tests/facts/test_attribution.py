@@ -130,3 +130,18 @@ def test_a_hidden_unit_with_no_live_weights_is_constant_for_any_input(analysis):
 
     other = Analysis(analysis.path, changed, analysis.hop_frames, analysis.arrays)
     assert fb.hidden_units(other).constant_any_input == (7,)
+
+
+def test_removal_equals_the_attribution_where_no_hidden_unit_flips(analysis):
+    """Setting a stage's rows to the baseline changes the logits by exactly the stage's summed
+    contributions when the ReLU pattern stays; chapter 9's experiment is that removal."""
+    checked = 0
+    for stage in fb.w_stages():
+        rem = fb.removal(analysis, stage.rows)
+        for s in np.flatnonzero(rem.flipped == 0):
+            att = fb.attribute_segment(analysis, int(s)).per_stage[:, fb.w_stages().index(stage)]
+            np.testing.assert_allclose(rem.change[s], att, rtol=0, atol=1e-4)
+            checked += 1
+    assert checked > 0
+    big = fb.removal(analysis, range(W_ROWS))  # everything to the baseline: the pattern changes
+    assert big.flipped.min() > 0
