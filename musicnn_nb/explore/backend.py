@@ -57,7 +57,8 @@ def complete(a: Analysis, view: BackEndView) -> BackEndView:
 
 
 def draw(fig: Figure, a: Analysis, view: BackEndView) -> None:
-    """The two panels of a complete view on an empty figure."""
+    """The two panels of a complete view (see :func:`complete`) on an empty figure."""
+    assert view.tag is not None and view.row is not None, "draw needs a complete view"
     s, k = view.segment, a.tags.index(view.tag)
     att = fb.attribute_segment(a, s)
     top, bottom = fig.subplots(2, 1, height_ratios=(1.4, 1))
@@ -107,6 +108,7 @@ class BackEndExplorer:
     def _sync(self) -> None:
         """Make the controls show the view (top tags first, the tag's top rows) without redraws."""
         a, v = self.analysis, self.view
+        assert v.tag is not None and v.row is not None  # complete() filled them in
         att = fb.attribute_segment(a, v.segment)
         rows = [int(r) for r in att.top_rows(v.tag, N_ROWS)]
         if v.row not in rows:

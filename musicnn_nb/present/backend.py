@@ -37,7 +37,7 @@ def stage_legend(ax: Axes, **options) -> None:
     ax.legend(handles=handles, **{"fontsize": 7, "ncols": 4, "loc": "upper left", **options})
 
 
-def row_contributions(values: np.ndarray, ax: Axes | None = None, *, named: Sequence[int] = (),
+def row_contributions(values: np.ndarray, ax: Axes | None = None, *, named: Sequence[int] | np.ndarray = (),
                       title: str = "") -> tuple[Figure, Axes, LineCollection]:
     """One vertical line per row of W (753 values, in logit units), coloured by stage; the rows
     in ``named`` are labelled with their row number."""
