@@ -17,7 +17,7 @@ from IPython.display import Audio, Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from musicnn_nb.explore.widgets import PNG_DPI, canvas_png
+from musicnn_nb.explore.widgets import PNG_DPI, _shown_path, canvas_png
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import MusicnnNbError
@@ -97,12 +97,16 @@ class BackEndExplorer:
                                    description="segment", continuous_update=False)
         self.tag = w.Dropdown(description="tag")
         self.row = w.Dropdown(description="row of W", layout=w.Layout(width="420px"))
+        self.file = w.Text(value=_shown_path(self.path), description="audio file", layout=w.Layout(width="60%"))
+        self.load = w.Button(description="analyse file")
         self.status = w.HTML()
         self._syncing = False
         self._sync()
         for control in (self.model, self.segment, self.tag, self.row):
             control.observe(self._on_change, names="value")
-        self.controls = w.VBox([self.model, self.segment, w.HBox([self.tag, self.row]), self.status])
+        self.load.on_click(lambda _button: self.open(self.file.value))
+        self.controls = w.VBox([self.model, self.segment, w.HBox([self.tag, self.row]),
+                                w.HBox([self.file, self.load]), self.status])
         self._figure = self._player = None
 
     def _sync(self) -> None:
@@ -147,6 +151,19 @@ class BackEndExplorer:
         if self._figure is not None:
             self._figure.update(Image(render(a, view, self.figsize)))
             self._player.update(self.moment())
+
+    def open(self, path: str | Path) -> None:
+        """Analyse another audio file (same model, segment if it has it, top tag and row); on
+        failure keep the current file and say why."""
+        try:
+            a = analyse(path, self.view.model)
+        except MusicnnNbError as error:
+            self.status.value = f"<span style='color:#b00020'>{error}</span>"
+            self.file.value = _shown_path(self.path)
+            return
+        self.path, self.analysis = Path(path), a
+        self.file.value = _shown_path(self.path)
+        self.update(BackEndView(self.view.model, min(self.view.segment, a.n_segments - 1)))
 
     def _sync_back(self) -> None:
         message = self.status.value

@@ -1,5 +1,7 @@
 """The back-end explorer (chapter 13): a view is completed, controls follow it, bad choices are refused."""
 
+from pathlib import Path
+
 import numpy as np
 
 from musicnn_nb.explore.backend import BackEndExplorer, BackEndView, complete, render, tags_by_weight
@@ -30,3 +32,16 @@ def test_controls_follow_the_view_and_a_bad_segment_is_reported(clip):
     assert explorer.view.model == "MSD" and explorer.view.tag in explorer.analysis.tags
     first, stop = fb.moment_window(explorer.analysis, 3, 0)
     assert first >= 0 and stop - first <= 16000
+
+
+def test_another_file_is_analysed_and_an_unreadable_one_is_refused(clip, tmp_path):
+    explorer = BackEndExplorer(None, BackEndView("MSD", 0))
+    default = explorer.path
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"not audio")
+    explorer.open(broken)
+    assert explorer.path == default and "broken.wav" in explorer.status.value
+    assert Path(explorer.file.value).resolve() == default.resolve()
+    explorer.open(clip)
+    assert explorer.path == clip and explorer.analysis.path == clip
+    assert explorer.view.tag == explorer.analysis.tags[int(np.argmax(explorer.analysis.taggram[0]))]
