@@ -64,6 +64,8 @@ class ReferenceGraph:
             "W": op("model/concat_1").outputs[0],
             "max_pool": max_pool, "mean_pool": mean_pool,
             "pooled": op("model/flatten/Reshape").outputs[0],
+            "normalised": first_input("dense/MatMul"),  # after the batch-norm (and the inactive dropout)
+            "hidden_pre": op("model/dense/BiasAdd").outputs[0], "hidden": op("model/dense/Relu").outputs[0],
             "penultimate": penultimate, "logits": logits, "taggram": taggram,
         }
 

@@ -28,7 +28,21 @@ from matplotlib.figure import Figure
 from musicnn_nb.model.network import PAD
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, N_MELS, SAMPLE_RATE
-from musicnn_nb.model.weights import BN_EPSILON, GROUPS, LAYER_SIZES, LAYERS, Group, Model, groups_of, unit_name
+from musicnn_nb.model.weights import (
+    BN_EPSILON,
+    GROUPS,
+    HIDDEN,
+    INPUT_BN,
+    LAYER_SIZES,
+    LAYERS,
+    OUTPUT,
+    PENULTIMATE_BN,
+    POOLED_BN,
+    Group,
+    Model,
+    groups_of,
+    unit_name,
+)
 from musicnn_nb.present import plots
 from musicnn_nb.present.notation import mark_row_groups, robust_limit, tex, u_row_groups, w_row_groups
 from musicnn_nb.present.segmentation import segmentation
@@ -208,7 +222,7 @@ def parameter_table(model: Model) -> list[Step]:
     steps = [
         _step(model, "input", "log-compressed mel spectrogram of one segment", f"{tex('M_dB')} {{shape}}", "M_dB"),
         _step(model, "input", f"batch-norm: {bn_scalar} value each of γ, β, μ, σ², shared by every bin",
-              f"{tex('M_hat')} {{shape}}", "M_hat", ["batch_normalization"]),
+              f"{tex('M_hat')} {{shape}}", "M_hat", [INPUT_BN]),
     ]
     for g in groups_of("cnn1"):
         steps.append(_step(
@@ -227,11 +241,11 @@ def parameter_table(model: Model) -> list[Step]:
               f"{tex('W')} {{shape}}", "W"),
         _step(model, "back end", f"max and mean of every row of {tex('W')} over time, interleaved",
               f"{tex('pooled')} {{shape}}", "pooled"),
-        _step(model, "back end", f"batch-norm of {tex('pooled')}", "{shape}", "pooled", ["batch_normalization_9"]),
+        _step(model, "back end", f"batch-norm of {tex('pooled')}", "{shape}", "pooled", [POOLED_BN.scope]),
         _step(model, "back end", "dense layer, ReLU, batch-norm", f"{tex('penultimate')} (penultimate) {{shape}}",
-              "penultimate", ["dense", "batch_normalization_10"], dense_shape(model, "dense")),
-        _step(model, "back end", "dense layer", f"{tex('logits')} (logits) {{shape}}", "logits", ["dense_1"],
-              dense_shape(model, "dense_1")),
+              "penultimate", [HIDDEN.scope, PENULTIMATE_BN.scope], dense_shape(model, HIDDEN.scope)),
+        _step(model, "back end", "dense layer", f"{tex('logits')} (logits) {{shape}}", "logits", [OUTPUT.scope],
+              dense_shape(model, OUTPUT.scope)),
         _step(model, "back end", "sigmoid", f"{tex('taggram')} (tag weights) {{shape}}", "taggram"),
     ]
     return steps
@@ -304,8 +318,8 @@ def describe_variable(name: str) -> str:
             return f"CNN_{g.layer[-1]} {g.name} {what}"
         if scope == g.bn:
             return f"CNN_{g.layer[-1]} {g.name} batch-norm {what}"
-    names = {"dense": "first dense layer", "dense_1": "last dense layer", "batch_normalization": "input batch-norm",
-             "batch_normalization_9": "batch-norm of p", "batch_normalization_10": "batch-norm of h"}
+    names = {HIDDEN.scope: "first dense layer", OUTPUT.scope: "last dense layer", INPUT_BN: "input batch-norm",
+             POOLED_BN.scope: "batch-norm of p", PENULTIMATE_BN.scope: "batch-norm of h"}
     if scope in names:
         return f"{names[scope]} {'weight matrix' if what == 'kernels' else what}"
     raise ValueError(f"unexpected checkpoint variable {name}")
@@ -516,8 +530,8 @@ def back_end_summary(analysis: Analysis) -> str:
     model, a = analysis.model, analysis
     rows, frames = a.W.shape[1:]
     interleaved = bool(np.array_equal(a.pooled[:, 0::2], a.max_pool) and np.array_equal(a.pooled[:, 1::2], a.mean_pool))
-    n_in, n_hidden = model.dense("dense")[0].shape
-    _, n_tags = model.dense("dense_1")[0].shape
+    n_in, n_hidden = model.dense(HIDDEN.scope)[0].shape
+    _, n_tags = model.dense(OUTPUT.scope)[0].shape
     check = ("on this recording, every segment's $\\mathbf{p}$ holds the maxima at its even and the means at its odd "
              f"entries ({a.n_segments} segments checked)" if interleaved else
              "**on this recording the interleaving check fails**")
@@ -640,7 +654,7 @@ def check_equations(analysis: Analysis, segment: int = 0) -> list[Check]:
     a, model = analysis, analysis.model
     s = a.check_segment(segment)
     checks = [_check(r"\hat{\mathbf{M}}_{\mathrm{dB}} = \gamma\frac{\mathbf{M}_{\mathrm{dB}}-\mu}{\sqrt{\sigma^2+\epsilon}}+\beta",
-                     "a.M_hat", _bn(model, "batch_normalization", a.M_dB[s][None])[0], a.M_hat[s])]
+                     "a.M_hat", _bn(model, INPUT_BN, a.M_dB[s][None])[0], a.M_hat[s])]
     m_hat = a.M_hat[s].astype(np.float64)
     for g in groups_of("cnn1"):
         k = int(np.argmax(np.linalg.norm(model.kernels(g).reshape(g.size, -1), axis=1)))
@@ -666,9 +680,9 @@ def check_equations(analysis: Analysis, segment: int = 0) -> list[Check]:
     ]
     p = np.empty(2 * len(w))
     p[0::2], p[1::2] = w.max(axis=1), w.mean(axis=1)
-    kernel, bias = model.dense("dense")
-    h = _bn(model, "batch_normalization_10", np.maximum(_bn(model, "batch_normalization_9", p) @ kernel + bias, 0))
-    kernel, bias = model.dense("dense_1")
+    kernel, bias = model.dense(HIDDEN.scope)
+    h = _bn(model, PENULTIMATE_BN.scope, np.maximum(_bn(model, POOLED_BN.scope, p) @ kernel + bias, 0))
+    kernel, bias = model.dense(OUTPUT.scope)
     y = 1 / (1 + np.exp(-(h @ kernel + bias)))
     checks += [
         _check(r"[\mathbf{p}]_{2r} = \max_t [\mathbf{W}]_{r,t},\ [\mathbf{p}]_{2r+1} = \mathrm{mean}_t [\mathbf{W}]_{r,t}",

@@ -32,7 +32,7 @@ from musicnn_nb.facts.units import (
 from musicnn_nb.model.network import dense_head
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS
-from musicnn_nb.model.weights import Model, groups_of, layer_size
+from musicnn_nb.model.weights import HIDDEN, POOLED_BN, Model, groups_of, layer_size
 from musicnn_nb.present import plots
 from musicnn_nb.present.notation import GROUP_COLORS, robust_limit, tex, w_row_groups
 
@@ -45,7 +45,6 @@ VARYING_TOLERANCE = 1e-6  # a row of U whose range over the recording stays with
 TOLERANCES = (0.0, 1e-6, 1e-4, 1e-2)  # tolerances of the varying-rows table
 ZERO_TOLERANCE = 1e-3  # a constant row of U with |value| below this is "effectively zero"
 FLOOR = 1e-12  # log-scale figures draw smaller values (and zeros) at this floor
-BN_POOLED = "batch_normalization_9"  # the batch-norm over the 1506 pooled values
 BLOCKS = ("non-trivial rows of U", "trivial rows of U", "mid-end rows of W")
 
 
@@ -435,8 +434,8 @@ def backend_shares(analysis: Analysis, threshold: float = NORM_THRESHOLD) -> lis
     """How much of the first dense layer's weight and of its input on this recording comes from each
     block of W (:data:`BLOCKS`). p̃ is the pooled vector after its batch-norm."""
     model = analysis.model
-    kernel, _ = model.dense("dense")
-    bn = model.batch_norm(BN_POOLED)
+    kernel, _ = model.dense(HIDDEN.scope)
+    bn = model.batch_norm(POOLED_BN.scope)
     normalised = bn(analysis.pooled).astype(np.float64)
     blocks = {name: pooled_entries(rows) for name, rows in w_blocks(model, threshold).items()}
     measures, medians = {}, {}
@@ -468,8 +467,8 @@ def trivial_bias_sentence(analysis: Analysis, threshold: float = NORM_THRESHOLD)
     constant they add to the first dense layer, on this recording."""
     model = analysis.model
     k = pooled_entries(w_blocks(model, threshold)[BLOCKS[1]])
-    bn = model.batch_norm(BN_POOLED)
-    kernel, bias = model.dense("dense")
+    bn = model.batch_norm(POOLED_BN.scope)
+    kernel, bias = model.dense(HIDDEN.scope)
     gap = np.abs(analysis.pooled[:, k] - bn.mean[k])
     shift = np.abs(bn(analysis.pooled)[:, k] - bn.beta[k])
     added = bn(analysis.pooled)[:, k].astype(np.float64) @ kernel[k]
@@ -487,7 +486,7 @@ def tag_push(analysis: Analysis, block: str = BLOCKS[0], threshold: float = NORM
     model = analysis.model
     k = pooled_entries(w_blocks(model, threshold)[block])
     reference = analysis.pooled.copy()
-    reference[:, k] = model.batch_norm(BN_POOLED).mean[k]
+    reference[:, k] = model.batch_norm(POOLED_BN.scope).mean[k]
     return logits_from_pooled(model, analysis.pooled) - logits_from_pooled(model, reference)
 
 
@@ -546,7 +545,7 @@ def dense_weights_figure(models: Sequence[Model], threshold: float = NORM_THRESH
     axes = list(np.atleast_1d(fig.subplots(len(models), 1, sharex=True)))
     colours = dict(zip(BLOCKS, ("tab:red", "tab:gray", "tab:green")))
     for ax, model in zip(axes, models):
-        kernel, _ = model.dense("dense")
+        kernel, _ = model.dense(HIDDEN.scope)
         norms = np.linalg.norm(kernel.astype(np.float64), axis=1)
         for block, rows in w_blocks(model, threshold).items():
             ax.scatter(rows, norms[2 * rows], s=9, marker="^", color=colours[block], alpha=0.8,

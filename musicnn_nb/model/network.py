@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from musicnn_nb.model.errors import SelectionError
-from musicnn_nb.model.weights import Group, Model, groups_of, locate_unit
+from musicnn_nb.model.weights import HIDDEN, OUTPUT, PENULTIMATE_BN, POOLED_BN, Group, Model, groups_of, locate_unit
 
 PAD = 3  # frames of zeros on each side of time before every 7-frame kernel
 CHUNK = 4  # segments per batch: bounds memory for long files
@@ -81,21 +81,53 @@ def _front_and_mid(model: Model, m_db: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def dense_head(model: Model, pooled: np.ndarray) -> dict[str, np.ndarray]:
-    """The back end after pooling: batch-norm, dense 200 + ReLU, batch-norm ("penultimate"),
-    dense 50 ("logits"), sigmoid ("taggram"), for pooled vectors (segments, 1506)."""
-    kernel, bias = model.dense("dense")
-    hidden = _relu(model.batch_norm("batch_normalization_9")(pooled) @ kernel + bias)
-    penultimate = model.batch_norm("batch_normalization_10")(hidden)
-    kernel, bias = model.dense("dense_1")
+@dataclass(frozen=True)
+class BackEndValues:
+    """Every step of the back end after pooling, for pooled vectors p (segments, 1506).
+
+    In this book's symbols (chapter 13): p̃ = BN(p); the hidden layer's pre-activation
+    p̃ A_1 + a_1 and its rectified value; h = BN(ReLU(…)) ("penultimate"); z = h A_2 + a_2
+    (logits); y = σ(z) (taggram).
+    """
+
+    pooled: np.ndarray  # p, max_0, mean_0, max_1, mean_1, … (segments, 1506)
+    normalised: np.ndarray  # p̃ (segments, 1506)
+    hidden_pre: np.ndarray  # p̃ A_1 + a_1 (segments, 200)
+    hidden: np.ndarray  # ReLU of the above, before its batch-norm (segments, 200)
+    penultimate: np.ndarray  # h (segments, 200)
+    logits: np.ndarray  # z (segments, 50)
+    taggram: np.ndarray  # y (segments, 50)
+
+
+def back_end_values(model: Model, pooled: np.ndarray) -> BackEndValues:
+    """The back end's steps after pooling, layer by layer (:data:`BACK_END`)."""
+    normalised = model.batch_norm(POOLED_BN.scope)(pooled)
+    kernel, bias = model.dense(HIDDEN.scope)
+    hidden_pre = normalised @ kernel + bias
+    hidden = np.maximum(hidden_pre, 0)
+    penultimate = model.batch_norm(PENULTIMATE_BN.scope)(hidden)
+    kernel, bias = model.dense(OUTPUT.scope)
     logits = penultimate @ kernel + bias
-    return {"penultimate": penultimate, "logits": logits, "taggram": _sigmoid(logits)}
+    return BackEndValues(pooled, normalised, hidden_pre, hidden, penultimate, logits, _sigmoid(logits))
+
+
+def dense_head(model: Model, pooled: np.ndarray) -> dict[str, np.ndarray]:
+    """The back end after pooling, as the forward pass stores it: ``penultimate``, ``logits``
+    and ``taggram`` for pooled vectors (segments, 1506)."""
+    values = back_end_values(model, pooled)
+    return {"penultimate": values.penultimate, "logits": values.logits, "taggram": values.taggram}
+
+
+def interleave(max_pool: np.ndarray, mean_pool: np.ndarray) -> np.ndarray:
+    """The pooled vector p (segments, 1506) = max_0, mean_0, max_1, mean_1, …: musicnn
+    concatenates the two poolings on a last axis of size 1, and flattening interleaves them."""
+    return np.stack([max_pool, mean_pool], axis=2).reshape(len(max_pool), -1)
 
 
 def back_end(model: Model, w: np.ndarray) -> dict[str, np.ndarray]:
     """Temporal pooling and the dense layers, from W (segments, time, 753) to tag weights."""
     max_pool, mean_pool = w.max(axis=1), w.mean(axis=1)
-    pooled = np.stack([max_pool, mean_pool], axis=2).reshape(len(w), -1)  # max_0, mean_0, max_1 …
+    pooled = interleave(max_pool, mean_pool)
     return {"max_pool": max_pool, "mean_pool": mean_pool, "pooled": pooled, **dense_head(model, pooled)}
 
 

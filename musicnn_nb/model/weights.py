@@ -76,6 +76,27 @@ GROUPS = (
 )
 LAYERS = ("cnn1", "cnn2", "cnn3", "cnn4")
 LAYER_SIZES = {layer: sum(g.size for g in GROUPS if g.layer == layer) for layer in LAYERS}
+W_ROWS = sum(LAYER_SIZES.values())  # 753: W stacks U and the mid end's three blocks
+INPUT_BN = "batch_normalization"  # checkpoint scope of the scalar batch-norm of M_dB
+
+
+@dataclass(frozen=True)
+class BackEndLayer:
+    """One layer of the back end after temporal pooling: a batch-norm or a dense layer."""
+
+    name: str  # this book's name for the layer
+    kind: str  # "batch-norm" or "dense"
+    scope: str  # checkpoint scope of its variables
+    inputs: int
+    outputs: int
+
+
+POOLED_BN = BackEndLayer("batch-norm of p", "batch-norm", "batch_normalization_9", 2 * W_ROWS, 2 * W_ROWS)
+HIDDEN = BackEndLayer("dense 200 + ReLU", "dense", "dense", 2 * W_ROWS, 200)
+PENULTIMATE_BN = BackEndLayer("batch-norm of the hidden layer (penultimate)", "batch-norm",
+                              "batch_normalization_10", 200, 200)
+OUTPUT = BackEndLayer("dense 50 (logits)", "dense", "dense_1", 200, 50)
+BACK_END = (POOLED_BN, HIDDEN, PENULTIMATE_BN, OUTPUT)  # in the order the back end applies them
 
 
 @dataclass(frozen=True)
@@ -173,13 +194,13 @@ class Model:
                          v[f"{scope}/moving_mean"], v[f"{scope}/moving_variance"])
 
     def dense(self, scope: str) -> tuple[np.ndarray, np.ndarray]:
-        """Kernel (inputs x outputs) and bias of a dense layer."""
+        """Kernel (inputs x outputs) and bias of a dense layer, by scope (see :data:`BACK_END`)."""
         return self.variables[f"{scope}/kernel"], self.variables[f"{scope}/bias"]
 
     @property
     def input_bn(self) -> BatchNorm:
         """The scalar batch-norm that turns M_dB into the normalised M̂_dB."""
-        return self.batch_norm("batch_normalization")
+        return self.batch_norm(INPUT_BN)
 
     def conv_kernel(self, group: Group) -> np.ndarray:
         """The group's kernels as the checkpoint stores them: time x rows x in x units."""

@@ -41,7 +41,12 @@ def series_links() -> None:
 
 
 def credit(part: int) -> None:
-    """One line crediting and linking the part of the series this chapter follows."""
+    """One line crediting and linking the part of the series this chapter follows (past the
+    twelve parts: that the series did not publish this stage)."""
+    if part > len(PART_TOPICS):
+        display(Markdown(f"*The [series]({SERIES}) stops at W and never published this stage: this chapter "
+                         "is the book's own, computed from the pretrained weights.*"))
+        return
     display(Markdown(f"*This chapter follows [part {part} of Bob L. T. Sturm's “Digging into MusiCNN”]"
                      f"({part_url(part)}); the text and every figure here are this book's own, "
                      "recomputed from the pretrained weights.*"))

@@ -14,7 +14,7 @@ from musicnn_nb.explore import figures
 from musicnn_nb.explore.widgets import View
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import N_MELS, SEGMENT_FRAMES
-from musicnn_nb.model.weights import GROUPS, LAYER_SIZES, groups_of
+from musicnn_nb.model.weights import GROUPS, HIDDEN, LAYER_SIZES, groups_of
 from musicnn_nb.present.notation import mark_row_groups, robust_limit, show, u_row_groups, w_row_groups
 from musicnn_nb.present.segmentation import segmentation, segmentation_figure, whole_spectrogram
 
@@ -108,7 +108,7 @@ def test_kernel_shapes_are_read_off_the_checkpoint():
     model = load_model("MSD")
     assert ar.kernel_shape(model, GROUPS[0]) == "204 × 38×7"
     assert ar.kernel_shape(model, groups_of("cnn2")[0]) == "64 × 561×7"
-    assert ar.dense_shape(model, "dense") == "1506×200"
+    assert ar.dense_shape(model, HIDDEN.scope) == "1506×200"
 
 
 def test_rendered_table_has_one_line_per_step_and_total(analysis):

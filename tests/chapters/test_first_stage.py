@@ -11,7 +11,7 @@ import pytest
 from musicnn_nb import load_model
 from musicnn_nb.chapters import first_stage as fs
 from musicnn_nb.facts.units import NORM_THRESHOLD
-from musicnn_nb.model.weights import groups_of
+from musicnn_nb.model.weights import HIDDEN, POOLED_BN, groups_of
 
 
 @pytest.fixture(autouse=True)
@@ -135,7 +135,7 @@ def test_backend_shares_sum_to_one_and_match_a_direct_computation(analysis):
     assert [s.block for s in shares] == list(fs.BLOCKS)
     for field in ("weight", "contribution", "variation"):
         assert sum(getattr(s, field) for s in shares) == pytest.approx(1.0)
-    kernel, _ = analysis.model.dense("dense")
+    kernel, _ = analysis.model.dense(HIDDEN.scope)
     mid = fs.pooled_entries(fs.w_blocks(analysis.model)[fs.BLOCKS[2]])
     direct = np.sum(kernel[mid].astype(np.float64) ** 2) / np.sum(kernel.astype(np.float64) ** 2)
     assert shares[2].weight == pytest.approx(direct)
@@ -144,7 +144,7 @@ def test_backend_shares_sum_to_one_and_match_a_direct_computation(analysis):
 
 def test_tag_push_is_zero_for_entries_already_at_their_training_mean(analysis):
     model = analysis.model
-    bn = model.batch_norm(fs.BN_POOLED)
+    bn = model.batch_norm(POOLED_BN.scope)
     rows = fs.w_blocks(model)[fs.BLOCKS[0]]
     entries = fs.pooled_entries(rows)
     at_mean = analysis.pooled.copy()

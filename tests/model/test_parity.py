@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from musicnn_nb.model.network import cnn1_group_maps
+from musicnn_nb.model.network import back_end_values, cnn1_group_maps
 from musicnn_nb.model.weights import groups_of
 
 TOLERANCE = 1e-4  # max |difference| relative to the tensor's max |value|
@@ -26,12 +26,27 @@ def test_checkpoint_reader_equals_tensorflows(reference, analysis):
         np.testing.assert_array_equal(analysis.model.variables[name], value, err_msg=name)
 
 
+BACK_END_STEPS = ("normalised", "hidden_pre", "hidden", "penultimate", "logits", "taggram")
+
+
 @pytest.mark.parametrize("name", COMPARED)
 def test_intermediate_equals_graph_tensor_in_every_segment(reference, analysis, name):
     _, tensors = reference
     assert analysis.n_segments == 9
     for s in range(analysis.n_segments):
         assert_close(getattr(analysis, name)[s], tensors[name][s], f"{name}, segment {s}")
+
+
+@pytest.mark.parametrize("name", BACK_END_STEPS)
+def test_back_end_step_equals_graph_tensor_in_every_segment(reference, analysis, name):
+    """The hidden layer before its batch-norm (and each step around it) equals the graph's."""
+    _, tensors = reference
+    values = getattr(back_end_values(analysis.model, analysis.pooled), name)
+    assert np.any(values != 0), name
+    for s in range(analysis.n_segments):
+        assert_close(values[s], tensors[name][s], f"{name}, segment {s}")
+    if name == "hidden":
+        assert np.all(values >= 0) and np.any(values == 0), "ReLU output: some units closed, none negative"
 
 
 def test_segments_differ_so_no_patch_is_repeated(analysis):
