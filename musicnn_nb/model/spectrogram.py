@@ -85,12 +85,29 @@ def mel_filterbank() -> np.ndarray:
     return weights
 
 
+def n_frames(n_samples: int) -> int:
+    """How many STFT frames a signal of ``n_samples`` gives (centred frames, one per hop)."""
+    return 1 + n_samples // HOP
+
+
+def reflect_pad(samples: np.ndarray) -> np.ndarray:
+    """The signal padded by reflection on both sides, so that frame t is centred on sample t·HOP."""
+    return np.pad(samples, N_FFT // 2, mode="reflect")
+
+
 def power_spectrogram(samples: np.ndarray) -> np.ndarray:
     """|STFT|² (257 x frames, float32): Hann 512, hop 256, reflect-padded, FFT in float64."""
+    return frame_power(reflect_pad(samples))
+
+
+def frame_power(padded: np.ndarray, first: int = 0, stop: int | None = None) -> np.ndarray:
+    """|STFT|² of frames ``first`` to ``stop`` of a signal padded by :func:`reflect_pad` (257 x frames).
+
+    Each frame is computed on its own, so a range equals the same columns of the whole bit for bit.
+    """
     from scipy.signal import get_window
 
-    padded = np.pad(samples, N_FFT // 2, mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][first:stop]
     window = get_window("hann", N_FFT, fftbins=True)
     spectrum = np.fft.rfft(frames * window, axis=1).astype(np.complex64)
     return (np.abs(spectrum) ** 2).T
@@ -98,7 +115,12 @@ def power_spectrogram(samples: np.ndarray) -> np.ndarray:
 
 def mel_power(samples: np.ndarray) -> np.ndarray:
     """Mel power spectrogram, 96 x frames, float32 (librosa 0.7's melspectrogram)."""
-    return np.dot(mel_filterbank(), power_spectrogram(samples))
+    return mel_project(power_spectrogram(samples))
+
+
+def mel_project(power: np.ndarray) -> np.ndarray:
+    """Mel power of a power spectrogram (257 x frames) through the 96 filters."""
+    return np.dot(mel_filterbank(), power)
 
 
 def log_compress(mel: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ def files(tmp_path):
     ("missing", ["no audio file", "nothing-here.wav", "check the path"]),
     ("folder", ["no audio file", "a folder"]),
     ("unreadable", ["could not read", "notes.wav", "choose another file"]),
-    ("short", ["1.50 s", "shorter than one segment", "use a longer file"]),
+    ("short", ["1.500 s", "shorter than one segment", "187 frames", "2.976 s", "use a longer file"]),
     ("silent", ["silent", "choose a file with sound"]),
     ("nan", ["NaN", "re-export"]),
 ])
