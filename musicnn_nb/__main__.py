@@ -13,6 +13,7 @@ import sys
 import threading
 import warnings
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -68,9 +69,10 @@ def output_path(output: str, audio: str) -> Path:
 def extract(audio: str, model: str, hop_frames: int, output: str, normalise: bool = False) -> Path:
     target = output_path(output, audio)
     a = analyse(audio, model, hop_frames, normalise=normalise)
-    arrays = {name: np.asarray(a.arrays[name], dtype=np.float32) for name in EXPORTED}  # no copy: already float32
-    atomic_write(target, lambda file: np.savez(file, **arrays, tag_names=np.array(a.tags),
-                                               segment_start_s=a.segment_start_s.astype(np.float32)))
+    arrays: dict[str, np.ndarray] = {name: np.asarray(a.arrays[name], dtype=np.float32)  # float32: no copy
+                                     for name in EXPORTED}
+    arrays.update(tag_names=np.array(a.tags), segment_start_s=a.segment_start_s.astype(np.float32))
+    atomic_write(target, lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]  # numpy stub: allow_pickle
     return target
 
 
@@ -83,7 +85,8 @@ def tags(audio: str, model: str, hop_frames: int, top: int, normalise: bool = Fa
         print(f"{tag}\t{weight:.4f}")
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
     """Our warnings as one ``warning: …`` line; others as Python prints them."""
     if issubclass(category, MusicnnNbWarning):
         print(f"warning: {message}", file=sys.stderr)

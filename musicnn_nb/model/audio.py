@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +65,25 @@ def _existing(path: str | Path) -> Path:
     return path
 
 
+@contextmanager
+def _c_stderr_silenced() -> Iterator[None]:
+    """Mute the process's stderr: libmpg123 prints notes on damaged MP3 frames straight to it,
+    and the one-line :class:`AudioError` (or a correct decode) already says what matters."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (some embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _decode(path: Path) -> tuple[np.ndarray, int, int, float]:
     """Mono samples (float32, the mean of the channels), sample rate, channels, loudest channel sample.
 
@@ -71,7 +93,7 @@ def _decode(path: Path) -> tuple[np.ndarray, int, int, float]:
     import soundfile
 
     try:
-        with soundfile.SoundFile(path) as f:
+        with _c_stderr_silenced(), soundfile.SoundFile(os.fsencode(path)) as f:  # bytes: any name the OS allows
             is_mp3, rate, channels = f.format == "MP3", f.samplerate, f.channels
             blocks, peak = [], 0.0
             while (block := f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)).size:
@@ -83,7 +105,7 @@ def _decode(path: Path) -> tuple[np.ndarray, int, int, float]:
                 blocks.append(_mix(block))
             return np.concatenate(blocks) if blocks else np.zeros(0, np.float32), rate, channels, peak
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as sf_error:
-        reason = str(sf_error).rstrip(".")
+        reason = str(getattr(sf_error, "error_string", sf_error)).rstrip(".")
     try:
         import audioread
     except ImportError:

@@ -27,6 +27,7 @@ import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -127,20 +128,16 @@ def load(key: str, names: Iterable[str] = ()) -> dict[str, np.ndarray] | None:
         missing = [name for name in names if name not in arrays]
         if missing:
             raise ValueError(f"{len(missing)} arrays missing, {missing[0]} first")
-    except FileNotFoundError:
+    except (FileNotFoundError, PermissionError):  # absent, or a folder we may not read: a plain miss
         return None
     except (OSError, ValueError, EOFError, KeyError, SyntaxError, zipfile.BadZipFile, zlib.error) as error:
         if path.exists():
             _warn_once(f"corrupt {key}", f"cache entry {path} was corrupt ({error}); recomputing and replacing it.")
-            try:
+            with suppress(OSError):
                 path.unlink()
-            except OSError:
-                pass
         return None
-    try:
+    with suppress(OSError):
         os.utime(path)  # marks it recently used, for the size limit's eviction
-    except OSError:
-        pass
     _remember(key, arrays)
     return arrays
 
@@ -183,7 +180,7 @@ def store(key: str, arrays: dict[str, np.ndarray]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         _start(folder)
         evict(folder, limit - size)
-        atomic_write(path, lambda file: np.savez(file, **arrays))
+        atomic_write(path, lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]  # numpy stub: allow_pickle
     except OSError as error:
         cause = error.__cause__ if isinstance(error.__cause__, OSError) else error
         _warn_once(f"store {folder}", f"the disk cache {folder} cannot be written ({describe_os_error(cause)}): "

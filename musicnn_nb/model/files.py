@@ -41,7 +41,7 @@ def _alive(pid: int) -> bool:
 
 def clean_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files left in ``folder`` by killed writes; return what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

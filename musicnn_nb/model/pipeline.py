@@ -17,11 +17,32 @@ import numpy as np
 from musicnn_nb.model import cache
 from musicnn_nb.model.audio import LOUD_HINT, Audio, default_audio, file_digest, load_audio
 from musicnn_nb.model.errors import AudioError, SelectionError, SizeWarning
-from musicnn_nb.model.network import (CHUNK, SEGMENT_NAMES, VECTOR_NAMES, MidendUnit, UnitMaps, forward, midend_input,
-                                      midend_unit, unit_maps)
-from musicnn_nb.model.spectrogram import (FLOAT16_MAX, FRAME_SECONDS, HOP, N_MELS, SEGMENT_FRAMES, frame_power,
-                                          log_compress, m_db, mel_project, n_frames, reflect_pad, segment_starts,
-                                          segments)
+from musicnn_nb.model.network import (
+    CHUNK,
+    SEGMENT_NAMES,
+    VECTOR_NAMES,
+    MidendUnit,
+    UnitMaps,
+    forward,
+    midend_input,
+    midend_unit,
+    unit_maps,
+)
+from musicnn_nb.model.spectrogram import (
+    FLOAT16_MAX,
+    FRAME_SECONDS,
+    HOP,
+    N_MELS,
+    SEGMENT_FRAMES,
+    frame_power,
+    log_compress,
+    m_db,
+    mel_project,
+    n_frames,
+    reflect_pad,
+    segment_starts,
+    segments,
+)
 from musicnn_nb.model.weights import Model, load_model
 
 
@@ -162,7 +183,8 @@ def compute(weights: Model, audio: Audio, hop_frames: int) -> dict[str, np.ndarr
     for first in range(0, len(starts), BATCH_SEGMENTS):
         batch = starts[first : first + BATCH_SEGMENTS]
         mel = mel_project(frame_power(padded, batch[0], batch[-1] + SEGMENT_FRAMES))
-        spectrogram = log_compress(mel)
+        with np.errstate(over="ignore"):  # checked on the next line, with a message that says what to do
+            spectrogram = log_compress(mel)
         if not np.all(np.isfinite(spectrogram)):
             raise _too_loud(audio, mel)
         part = forward(weights, segments(spectrogram, hop_frames))
