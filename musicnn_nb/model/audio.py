@@ -87,23 +87,26 @@ def _c_stderr_silenced() -> Iterator[None]:
 def _decode(path: Path) -> tuple[np.ndarray, int, int, float]:
     """Mono samples (float32, the mean of the channels), sample rate, channels, loudest channel sample.
 
-    libsndfile's output is read in blocks and mixed down block by block, so memory holds one
-    mono copy, not every channel; MP3 is rounded to the 16-bit grid first (see above).
+    libsndfile's output is read in blocks and mixed down block by block into one array, so
+    memory holds one mono copy, not every channel; MP3 is rounded to the 16-bit grid first.
     """
     import soundfile
 
     try:
         with _c_stderr_silenced(), soundfile.SoundFile(os.fsencode(path)) as f:  # bytes: any name the OS allows
             is_mp3, rate, channels = f.format == "MP3", f.samplerate, f.channels
-            blocks, peak = [], 0.0
+            mono, n, peak = np.empty(max(f.frames, 0), np.float32), 0, 0.0  # frames: exact, or MP3's estimate
             while (block := f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)).size:
                 if not np.all(np.isfinite(block)):
                     raise AudioError(f"{path} contains NaN or infinite samples: repair or re-export the file.")
                 if is_mp3:
                     block = to_16bit_grid(block)
                 peak = max(peak, float(np.max(np.abs(block), initial=0.0)))
-                blocks.append(_mix(block))
-            return np.concatenate(blocks) if blocks else np.zeros(0, np.float32), rate, channels, peak
+                if n + len(block) > mono.size:
+                    mono = np.concatenate([mono[:n], np.empty(max(len(block), mono.size // 2), np.float32)])
+                mono[n : n + len(block)] = _mix(block)
+                n += len(block)
+            return mono[:n], rate, channels, peak
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as sf_error:
         reason = str(getattr(sf_error, "error_string", sf_error)).rstrip(".")
     try:

@@ -35,11 +35,11 @@ from musicnn_nb.model.spectrogram import (
     N_MELS,
     SEGMENT_FRAMES,
     frame_power,
+    frames_signal,
     log_compress,
     m_db,
     mel_project,
     n_frames,
-    reflect_pad,
     segment_starts,
     segments,
 )
@@ -178,11 +178,10 @@ def compute(weights: Model, audio: Audio, hop_frames: int) -> dict[str, np.ndarr
         warnings.warn(f"{audio.path.name} at a hop of {hop_frames} frames gives {len(starts)} segments, whose arrays "
                       f"take {size / 2**30:.1f} GB of memory (and as much in the disk cache if it fits); a larger "
                       f"hop (187: no overlap) makes them smaller.", SizeWarning, stacklevel=3)
-    padded = reflect_pad(audio.samples)
     out: dict[str, np.ndarray] = {}
     for first in range(0, len(starts), BATCH_SEGMENTS):
         batch = starts[first : first + BATCH_SEGMENTS]
-        mel = mel_project(frame_power(padded, batch[0], batch[-1] + SEGMENT_FRAMES))
+        mel = mel_project(frame_power(frames_signal(audio.samples, batch[0], batch[-1] + SEGMENT_FRAMES)))
         with np.errstate(over="ignore"):  # checked on the next line, with a message that says what to do
             spectrogram = log_compress(mel)
         if not np.all(np.isfinite(spectrogram)):

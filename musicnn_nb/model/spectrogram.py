@@ -95,19 +95,29 @@ def reflect_pad(samples: np.ndarray) -> np.ndarray:
     return np.pad(samples, N_FFT // 2, mode="reflect")
 
 
+def frames_signal(samples: np.ndarray, first: int, stop: int) -> np.ndarray:
+    """The part of :func:`reflect_pad` (samples) that frames ``first`` to ``stop`` - 1 read,
+    without padding (copying) the whole signal: a view, except at the signal's ends."""
+    lo, hi = first * HOP, (stop - 1) * HOP + N_FFT  # in padded coordinates
+    pad = N_FFT // 2
+    inner = samples[max(lo - pad, 0) : min(hi - pad, samples.size)]
+    before, after = max(pad - lo, 0), max(hi - pad - samples.size, 0)
+    return np.pad(inner, (before, after), mode="reflect") if before or after else inner
+
+
 def power_spectrogram(samples: np.ndarray) -> np.ndarray:
     """|STFT|² (257 x frames, float32): Hann 512, hop 256, reflect-padded, FFT in float64."""
     return frame_power(reflect_pad(samples))
 
 
-def frame_power(padded: np.ndarray, first: int = 0, stop: int | None = None) -> np.ndarray:
-    """|STFT|² of frames ``first`` to ``stop`` of a signal padded by :func:`reflect_pad` (257 x frames).
+def frame_power(padded: np.ndarray) -> np.ndarray:
+    """|STFT|² of every frame of a reflect-padded signal (:func:`reflect_pad`, :func:`frames_signal`).
 
-    Each frame is computed on its own, so a range equals the same columns of the whole bit for bit.
+    Each frame is computed on its own, so part of a signal gives the same columns bit for bit.
     """
     from scipy.signal import get_window
 
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][first:stop]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
     window = get_window("hann", N_FFT, fftbins=True)
     spectrum = np.fft.rfft(frames * window, axis=1).astype(np.complex64)
     return (np.abs(spectrum) ** 2).T

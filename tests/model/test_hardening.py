@@ -347,6 +347,20 @@ def test_peak_memory_does_not_grow_with_length_beyond_the_arrays(tmp_path, monke
     assert extra[1] < 1.2 * extra[0], extra  # four times the audio, about the same working memory
 
 
+def test_batches_equal_the_whole_recording_bit_for_bit(tmp_path, monkeypatch):
+    from musicnn_nb.model.network import forward
+    from musicnn_nb.model.spectrogram import m_db, segments
+
+    monkeypatch.setattr(pipeline, "BATCH_SEGMENTS", 4)
+    audio = load_audio(write_wav(tmp_path / "six.wav", music_like(6.0, seed=8)))
+    weights = load_model("MTT")
+    batched = pipeline.compute(weights, audio, 20)
+    whole = forward(weights, segments(m_db(audio.samples), 20))
+    assert len(batched["W"]) > 8 and batched.keys() == whole.keys()
+    for name in whole:
+        np.testing.assert_array_equal(batched[name], whole[name], err_msg=name)
+
+
 # 6. Smaller cases.
 
 def test_top_tags_and_hop_must_be_whole_numbers_at_least_one(song):
