@@ -19,3 +19,23 @@ class MusicnnNotInstalledError(MusicnnNbError, ImportError):
 
 class SelectionError(MusicnnNbError, IndexError):
     """A unit, layer or segment index that does not exist."""
+
+
+class OutputError(MusicnnNbError, OSError):
+    """A result cannot be written where asked: the folder is missing or read-only, or the disk is full."""
+
+
+class SettingError(MusicnnNbError, ValueError):
+    """An environment setting (such as ``MUSICNN_NB_CACHE_MAX``) has a value that means nothing."""
+
+
+class MusicnnNbWarning(UserWarning):
+    """Something the reader should know; the result is still correct."""
+
+
+class CacheWarning(MusicnnNbWarning):
+    """The disk cache held a corrupt entry (recomputed and replaced) or cannot be written."""
+
+
+class SizeWarning(MusicnnNbWarning):
+    """An analysis whose arrays will be large (many overlapping segments): memory and disk."""

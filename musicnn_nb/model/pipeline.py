@@ -6,18 +6,43 @@ they show is read from the :class:`Analysis` it returns.
 
 from __future__ import annotations
 
-import functools
+import warnings
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from musicnn_nb import __version__
 from musicnn_nb.model import cache
-from musicnn_nb.model.audio import Audio, default_audio, file_digest, load_audio
-from musicnn_nb.model.errors import SelectionError
-from musicnn_nb.model.network import MidendUnit, UnitMaps, forward, midend_input, midend_unit, unit_maps
-from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES, m_db, segments
+from musicnn_nb.model.audio import LOUD_HINT, Audio, default_audio, file_digest, load_audio
+from musicnn_nb.model.errors import AudioError, SelectionError, SizeWarning
+from musicnn_nb.model.network import (
+    CHUNK,
+    SEGMENT_NAMES,
+    VECTOR_NAMES,
+    MidendUnit,
+    UnitMaps,
+    forward,
+    midend_input,
+    midend_unit,
+    unit_maps,
+)
+from musicnn_nb.model.spectrogram import (
+    FLOAT16_MAX,
+    FRAME_SECONDS,
+    HOP,
+    N_MELS,
+    SEGMENT_FRAMES,
+    frame_power,
+    frames_signal,
+    log_compress,
+    m_db,
+    mel_project,
+    n_frames,
+    segment_starts,
+    segments,
+)
 from musicnn_nb.model.weights import Model, load_model
 
 
@@ -89,6 +114,8 @@ class Analysis:
 
     def top_tags(self, n: int = 10) -> list[tuple[str, float]]:
         """The n tags with the largest mean tag weight over segments, like musicnn's top_tags."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise SelectionError(f"the number of top tags must be a whole number >= 1, not {n!r}.")
         mean = self.arrays["taggram"].mean(axis=0)
         order = mean.argsort()[::-1][:n]
         return [(self.tags[i], float(mean[i])) for i in order]
@@ -97,35 +124,97 @@ class Analysis:
         return id(self)
 
 
-@functools.lru_cache(maxsize=256)
+_UNIT_MAPS_PER_ANALYSIS = 64
+_unit_maps_cache: weakref.WeakKeyDictionary[Analysis, OrderedDict[tuple[str | int, int], UnitMaps]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _unit_maps(analysis: Analysis, unit: str | int, segment: int) -> UnitMaps:
-    return unit_maps(analysis.model, unit, analysis.arrays["M_hat"][segment])
+    """Unit maps remembered per analysis (a few dozen, and only while the analysis lives)."""
+    memo = _unit_maps_cache.setdefault(analysis, OrderedDict())
+    if (unit, segment) not in memo:
+        memo[unit, segment] = unit_maps(analysis.model, unit, analysis.arrays["M_hat"][segment])
+        if len(memo) > _UNIT_MAPS_PER_ANALYSIS:
+            memo.popitem(last=False)
+    return memo[unit, segment]
 
 
 def _check_hop(hop_frames: int) -> int:
-    if not isinstance(hop_frames, (int, np.integer)) or hop_frames < 1:
+    if isinstance(hop_frames, bool) or not isinstance(hop_frames, (int, np.integer)) or hop_frames < 1:
         raise SelectionError(f"segment hop must be a whole number of frames >= 1, not {hop_frames!r}.")
     return int(hop_frames)
 
 
-def analyse(path: str | Path | None = None, model: str = "MSD", hop_frames: int = SEGMENT_FRAMES) -> Analysis:
+BATCH_SEGMENTS = 4 * CHUNK  # segments computed at a time, from samples to tag weights
+LARGE_ANALYSIS_BYTES = 2 * 2**30  # above this, analyse() warns before computing
+ARRAY_NAMES = SEGMENT_NAMES + VECTOR_NAMES
+_SEGMENT_BYTES = 4 * (SEGMENT_FRAMES * (2 * N_MELS + 561 + 8 * 64 + 753) + 2 * 753 + 1506 + 200 + 2 * 50)
+
+
+def analysis_bytes(n_segments: int) -> int:
+    """Memory taken by the arrays of an analysis of ``n_segments`` segments (float32)."""
+    return n_segments * _SEGMENT_BYTES
+
+
+def _too_loud(audio: Audio, mel: np.ndarray) -> AudioError:
+    peak = float(np.max(np.abs(audio.samples)))
+    return AudioError(f"{audio.path} is too loud for musicnn's 2019 pre-processing: its peak is {peak:.4g} x full "
+                      f"scale ({20 * np.log10(peak):+.1f} dBFS) and its mel power reaches {float(mel.max()):.4g}, "
+                      f"above the float16 limit {FLOAT16_MAX:.0f} that the 2019 code rounds it to (every tag weight "
+                      f"would be NaN); {LOUD_HINT}.")
+
+
+def compute(weights: Model, audio: Audio, hop_frames: int) -> dict[str, np.ndarray]:
+    """Every intermediate of ``weights`` on ``audio``, :data:`BATCH_SEGMENTS` segments at a time.
+
+    Memory holds the returned arrays, the signal, and one batch's work, however long the
+    recording. Each batch equals the same segments of a whole-recording computation bit for
+    bit (frames are independent; batches are whole multiples of the network's chunk).
+    Raises :class:`AudioError` where the mel power overflows float16 (far above full scale).
+    """
+    starts = segment_starts(n_frames(audio.samples.size), hop_frames)
+    size = analysis_bytes(len(starts))
+    if size > LARGE_ANALYSIS_BYTES:
+        warnings.warn(f"{audio.path.name} at a hop of {hop_frames} frames gives {len(starts)} segments, whose arrays "
+                      f"take {size / 2**30:.1f} GB of memory (and as much in the disk cache if it fits); a larger "
+                      f"hop (187: no overlap) makes them smaller.", SizeWarning, stacklevel=3)
+    out: dict[str, np.ndarray] = {}
+    for first in range(0, len(starts), BATCH_SEGMENTS):
+        batch = starts[first : first + BATCH_SEGMENTS]
+        mel = mel_project(frame_power(frames_signal(audio.samples, batch[0], batch[-1] + SEGMENT_FRAMES)))
+        with np.errstate(over="ignore"):  # checked on the next line, with a message that says what to do
+            spectrogram = log_compress(mel)
+        if not np.all(np.isfinite(spectrogram)):
+            raise _too_loud(audio, mel)
+        part = forward(weights, segments(spectrogram, hop_frames))
+        if not out:
+            out = {k: np.empty((len(starts), *v.shape[1:]), v.dtype) for k, v in part.items()}
+        for name, values in part.items():
+            out[name][first : first + len(batch)] = values
+    return out
+
+
+def analyse(path: str | Path | None = None, model: str = "MSD", hop_frames: int = SEGMENT_FRAMES,
+            normalise: bool = False) -> Analysis:
     """Every intermediate of ``model`` ('MSD' or 'MTT') on the audio file at ``path``.
 
     ``path`` defaults to the book's audio (``$MUSICNN_NB_AUDIO`` or the shipped example);
-    ``hop_frames`` is the distance between segment starts (187: no overlap, as musicnn).
-    Served from the cache when this (audio content, model, hop, version) was seen before.
+    ``hop_frames`` is the distance between segment starts (187: no overlap, as musicnn);
+    ``normalise=True`` scales a recording louder than full scale down to peak 1.0 (without
+    it such a file raises :class:`AudioError` where the 2019 pre-processing would overflow).
+    Served from the cache when this (audio content, model, hop, code, BLAS threads) was seen.
+    Warns (:class:`SizeWarning`) before computing arrays larger than :data:`LARGE_ANALYSIS_BYTES`.
     """
     path = Path(path).expanduser() if path is not None else default_audio()
     hop_frames = _check_hop(hop_frames)
     weights = load_model(model)
-    key = cache.cache_key(audio=file_digest(path), model=weights.name, hop=hop_frames,
-                          checkpoint=weights.digest, version=__version__)
-    arrays = cache.load(key)
-    audio = None
+    key = cache.cache_key(audio=file_digest(path), model=weights.name, hop=hop_frames, checkpoint=weights.digest,
+                          code=cache.code_digest(), blas_threads=cache.blas_threads(), normalise=bool(normalise))
+    arrays = cache.load(key, ARRAY_NAMES)
+    audio = load_audio(path, normalise=True) if normalise else None  # Analysis.audio must be the scaled one
     if arrays is None:
-        audio = load_audio(path)
-        spectrogram = m_db(audio.samples)
-        arrays = forward(weights, segments(spectrogram, hop_frames))
+        audio = audio or load_audio(path)
+        arrays = compute(weights, audio, hop_frames)
         cache.store(key, arrays)
     return Analysis(path, weights, hop_frames, arrays, audio)
 

@@ -85,11 +85,38 @@ def mel_filterbank() -> np.ndarray:
     return weights
 
 
+def n_frames(n_samples: int) -> int:
+    """How many STFT frames a signal of ``n_samples`` gives (centred frames, one per hop)."""
+    return 1 + n_samples // HOP
+
+
+def reflect_pad(samples: np.ndarray) -> np.ndarray:
+    """The signal padded by reflection on both sides, so that frame t is centred on sample t·HOP."""
+    return np.pad(samples, N_FFT // 2, mode="reflect")
+
+
+def frames_signal(samples: np.ndarray, first: int, stop: int) -> np.ndarray:
+    """The part of :func:`reflect_pad` (samples) that frames ``first`` to ``stop`` - 1 read,
+    without padding (copying) the whole signal: a view, except at the signal's ends."""
+    lo, hi = first * HOP, (stop - 1) * HOP + N_FFT  # in padded coordinates
+    pad = N_FFT // 2
+    inner = samples[max(lo - pad, 0) : min(hi - pad, samples.size)]
+    before, after = max(pad - lo, 0), max(hi - pad - samples.size, 0)
+    return np.pad(inner, (before, after), mode="reflect") if before or after else inner
+
+
 def power_spectrogram(samples: np.ndarray) -> np.ndarray:
     """|STFT|² (257 x frames, float32): Hann 512, hop 256, reflect-padded, FFT in float64."""
+    return frame_power(reflect_pad(samples))
+
+
+def frame_power(padded: np.ndarray) -> np.ndarray:
+    """|STFT|² of every frame of a reflect-padded signal (:func:`reflect_pad`, :func:`frames_signal`).
+
+    Each frame is computed on its own, so part of a signal gives the same columns bit for bit.
+    """
     from scipy.signal import get_window
 
-    padded = np.pad(samples, N_FFT // 2, mode="reflect")
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
     window = get_window("hann", N_FFT, fftbins=True)
     spectrum = np.fft.rfft(frames * window, axis=1).astype(np.complex64)
@@ -98,7 +125,12 @@ def power_spectrogram(samples: np.ndarray) -> np.ndarray:
 
 def mel_power(samples: np.ndarray) -> np.ndarray:
     """Mel power spectrogram, 96 x frames, float32 (librosa 0.7's melspectrogram)."""
-    return np.dot(mel_filterbank(), power_spectrogram(samples))
+    return mel_project(power_spectrogram(samples))
+
+
+def mel_project(power: np.ndarray) -> np.ndarray:
+    """Mel power of a power spectrogram (257 x frames) through the 96 filters."""
+    return np.dot(mel_filterbank(), power)
 
 
 def log_compress(mel: np.ndarray) -> np.ndarray:
