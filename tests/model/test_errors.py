@@ -110,7 +110,7 @@ def test_musicnn_not_installed(clip, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "musicnn" else real_find_spec(name, *a))
     _load.cache_clear()
-    with pytest.raises(MusicnnNotInstalledError, match="pip install --no-deps musicnn==0.1.0"):
+    with pytest.raises(MusicnnNotInstalledError, match=r"pip install --no-deps musicnn==0\.1\.0"):
         analyse(clip, "MSD")
     monkeypatch.undo()
     _load.cache_clear()
