@@ -1,11 +1,12 @@
 # The two commands of the README: `make book` and `make test`. Each creates the local
 # environment (.venv) on first use and refreshes it when a requirements file changes.
+# `make test-fast` is the development loop: lint, types and every test but the book builds.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: book test env test-env assets benchmark clean
+.PHONY: book test test-fast lint env test-env assets benchmark clean
 
 # Scripts the built pages serve themselves (no CDN): the widget manager and MathJax, from npm.
 VENDOR := _vendor
@@ -24,8 +25,17 @@ book: env assets
 	$(BIN)/jupyter-book build . || { echo "book build failed: the chapter and cell are named above"; exit 1; }
 	@echo "$(FINGERPRINT)" > _build/.fingerprint
 
-test: test-env assets
+test: test-env assets lint
 	$(BIN)/python -m pytest
+
+# Everything but tests/book (the whole-book builds, Binder and the browser): minutes, not a quarter hour.
+test-fast: test-env lint
+	$(BIN)/python -m pytest --ignore=tests/book
+
+# ruff with pyproject.toml's rule set; mypy on the layers pyproject.toml names (model, facts).
+lint: test-env
+	$(BIN)/ruff check musicnn_nb tests scripts benchmarks _ext
+	$(BIN)/mypy
 
 benchmark: test-env
 	$(BIN)/python benchmarks/bench_extract.py

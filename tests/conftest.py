@@ -1,4 +1,5 @@
-"""Shared fixtures: the real-music clip, a private cache, and both models both ways."""
+"""Shared fixtures: the Agg backend and no figure left open, the real-music clip, a private
+cache, and both models both ways."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib
+
+matplotlib.use("Agg")  # before anything imports pyplot: tests draw off screen
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import soundfile
@@ -24,6 +30,13 @@ def with_variables(model: Model, **changes: np.ndarray) -> Model:
     variables = dict(model.variables)
     variables.update({k.replace("__", "/"): v for k, v in changes.items()})
     return Model(model.name, variables, model.folder)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every figure a test leaves open, so that none outlives its test."""
+    yield
+    plt.close("all")
 
 
 @pytest.fixture(autouse=True, scope="session")

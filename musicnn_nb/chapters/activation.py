@@ -10,7 +10,6 @@ count functions turn those into counts of units, each with its criterion stated.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,9 +87,13 @@ class ActivationStats:
         return UnitCount.from_mask(self.model, "cnn1", criterion, self.threshold, mask)
 
 
-@functools.lru_cache(maxsize=8)
 def activation_stats(analysis: Analysis, threshold: float = NORM_THRESHOLD) -> ActivationStats:
-    """Measure the rectifier of every CNN_1 unit on every segment of ``analysis`` (chapter 6)."""
+    """Measure the rectifier of every CNN_1 unit on every segment of ``analysis`` (chapter 6),
+    once per analysis and threshold (kept on the analysis)."""
+    return analysis.derived(("activation_stats", threshold), lambda: _activation_stats(analysis, threshold))
+
+
+def _activation_stats(analysis: Analysis, threshold: float) -> ActivationStats:
     model = analysis.model
     n = layer_size("cnn1")
     positive, cells = np.zeros(n), np.zeros(n)

@@ -3,7 +3,7 @@
 
 Everything here is computed, never declared twice: parameter counts are sizes of the
 checkpoint's arrays, tensor shapes are shapes of the arrays :func:`musicnn_nb.analyse`
-returns, row groups come from :data:`musicnn_nb.weights.GROUPS`. The chapter turns these
+returns, row groups come from :data:`musicnn_nb.model.weights.GROUPS`. The chapter turns these
 into its tables, sentences and figures.
 
 Vocabulary. The checkpoint holds three kinds of variables:
@@ -543,23 +543,29 @@ def back_end_summary(analysis: Analysis) -> str:
 
 
 NOTATION = (  # (symbol, meaning, array key or None, in the package)
-    (r"\mathbf{M}_{\mathrm{dB}}", "log-compressed mel spectrogram of one segment (bands × frames)", "M_dB", "a.M_dB[s]"),
+    (r"\mathbf{M}_{\mathrm{dB}}", "log-compressed mel spectrogram of one segment (bands × frames)", "M_dB",
+     "a.M_dB[s]"),
     (r"\hat{\mathbf{M}}_{\mathrm{dB}}", "the same after the input batch-norm: what CNN_1 reads", "M_hat", "a.M_hat[s]"),
     (r"\mathbf{K}_i,\ b_i", "kernel and bias of unit $i$ of a layer (blog orientation: rows × frames)", None,
      'a.model.unit("cnn1/38x7/12").kernel'),
-    (r"\mathbf{K}\star\mathbf{X}", "cross-correlation over time (zero-padded by Δ before) and, in CNN_1, over frequency", None,
+    (r"\mathbf{K}\star\mathbf{X}",
+     "cross-correlation over time (zero-padded by Δ before) and, in CNN_1, over frequency", None,
      "musicnn_nb.architecture.correlate"),
-    (r"\mathbf{Y}_i", "rectified output of CNN_1 unit $i$: $\\mathrm{ReLU}(\\mathbf{K}_i\\star\\hat{\\mathbf{M}}_{\\mathrm{dB}} + b_i)$",
-     "Y/38x7", "a.unit_maps(i, s).Y"),
+    (r"\mathbf{Y}_i", "rectified output of CNN_1 unit $i$: "
+     "$\\mathrm{ReLU}(\\mathbf{K}_i\\star\\hat{\\mathbf{M}}_{\\mathrm{dB}} + b_i)$", "Y/38x7", "a.unit_maps(i, s).Y"),
     (r"\hat{\mathbf{Y}}_i", "$\\mathbf{Y}_i$ after unit $i$'s batch-norm", "Y/38x7", "a.unit_maps(i, s).Y_hat"),
     (r"\gamma_i, \beta_i, \mu_i, \sigma_i^2", "batch-norm scale, offset, moving mean and variance of unit $i$", None,
      'a.model.unit(name).gamma …'),
-    (r"\mathbf{U}", "max of every $\\hat{\\mathbf{Y}}_i$ over frequency, stacked: the front end's output", "U", "a.U[s]"),
+    (r"\mathbf{U}", "max of every $\\hat{\\mathbf{Y}}_i$ over frequency, stacked: the front end's output", "U",
+     "a.U[s]"),
     (r"[\mathbf{U}]_{i,t},\ [\mathbf{U}]_{i,*}", "entry in row $i$ (0-based) at frame $t$; the whole row $i$", None,
      "a.U[s, i, t], a.U[s, i]"),
-    (r"\mathbf{V}_1,\ \hat{\mathbf{V}}_1", "CNN_2 output before and after its batch-norm", "V1_hat", "a.V1[s], a.V1_hat[s]"),
-    (r"\mathbf{V}_2,\ \hat{\mathbf{V}}_2", "CNN_3 output before and after its batch-norm", "V2_hat", "a.V2[s], a.V2_hat[s]"),
-    (r"\mathbf{V}_3,\ \hat{\mathbf{V}}_3", "CNN_4 output before and after its batch-norm", "V3_hat", "a.V3[s], a.V3_hat[s]"),
+    (r"\mathbf{V}_1,\ \hat{\mathbf{V}}_1", "CNN_2 output before and after its batch-norm", "V1_hat",
+     "a.V1[s], a.V1_hat[s]"),
+    (r"\mathbf{V}_2,\ \hat{\mathbf{V}}_2", "CNN_3 output before and after its batch-norm", "V2_hat",
+     "a.V2[s], a.V2_hat[s]"),
+    (r"\mathbf{V}_3,\ \hat{\mathbf{V}}_3", "CNN_4 output before and after its batch-norm", "V3_hat",
+     "a.V3[s], a.V3_hat[s]"),
     (r"\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2", "first skip sum (input of CNN_4)", "V12_hat", "a.V12_hat[s]"),
     (r"\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2+\hat{\mathbf{V}}_3", "second skip sum", "V123_hat", "a.V123_hat[s]"),
     (r"\mathbf{W}", "$[\\mathbf{U};\\ \\hat{\\mathbf{V}}_1;\\ \\hat{\\mathbf{V}}_1+\\hat{\\mathbf{V}}_2;\\ "
@@ -653,7 +659,8 @@ def check_equations(analysis: Analysis, segment: int = 0) -> list[Check]:
     """
     a, model = analysis, analysis.model
     s = a.check_segment(segment)
-    checks = [_check(r"\hat{\mathbf{M}}_{\mathrm{dB}} = \gamma\frac{\mathbf{M}_{\mathrm{dB}}-\mu}{\sqrt{\sigma^2+\epsilon}}+\beta",
+    checks = [_check(r"\hat{\mathbf{M}}_{\mathrm{dB}} = "
+                     r"\gamma\frac{\mathbf{M}_{\mathrm{dB}}-\mu}{\sqrt{\sigma^2+\epsilon}}+\beta",
                      "a.M_hat", _bn(model, INPUT_BN, a.M_dB[s][None])[0], a.M_hat[s])]
     m_hat = a.M_hat[s].astype(np.float64)
     for g in groups_of("cnn1"):
@@ -671,11 +678,15 @@ def check_equations(analysis: Analysis, segment: int = 0) -> list[Check]:
     v3, v3_hat = _conv_layer(model, groups_of("cnn4")[0], v1_hat + v2_hat)
     w = np.concatenate([a.U[s], v1_hat, v1_hat + v2_hat, v1_hat + v2_hat + v3_hat])
     checks += [
-        _check(r"\hat{\mathbf{V}}_1 = \mathrm{BN}(\mathrm{ReLU}(\mathbf{K}\star\mathbf{U}+\mathbf{b}))", "a.V1_hat", v1_hat, a.V1_hat[s]),
-        _check(r"\hat{\mathbf{V}}_2 = \mathrm{BN}(\mathrm{ReLU}(\mathbf{K}\star\hat{\mathbf{V}}_1+\mathbf{b}))", "a.V2_hat", v2_hat, a.V2_hat[s]),
-        _check(r"\hat{\mathbf{V}}_3 = \mathrm{BN}(\mathrm{ReLU}(\mathbf{K}\star(\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2)+\mathbf{b}))",
+        _check(r"\hat{\mathbf{V}}_1 = \mathrm{BN}(\mathrm{ReLU}(\mathbf{K}\star\mathbf{U}+\mathbf{b}))",
+               "a.V1_hat", v1_hat, a.V1_hat[s]),
+        _check(r"\hat{\mathbf{V}}_2 = \mathrm{BN}(\mathrm{ReLU}(\mathbf{K}\star\hat{\mathbf{V}}_1+\mathbf{b}))",
+               "a.V2_hat", v2_hat, a.V2_hat[s]),
+        _check(r"\hat{\mathbf{V}}_3 = "
+               r"\mathrm{BN}(\mathrm{ReLU}(\mathbf{K}\star(\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2)+\mathbf{b}))",
                "a.V3_hat", v3_hat, a.V3_hat[s]),
-        _check(r"\mathbf{W} = [\mathbf{U};\hat{\mathbf{V}}_1;\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2;\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2+\hat{\mathbf{V}}_3]",
+        _check(r"\mathbf{W} = [\mathbf{U};\hat{\mathbf{V}}_1;\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2;"
+               r"\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2+\hat{\mathbf{V}}_3]",
                "a.W", w, a.W[s]),
     ]
     p = np.empty(2 * len(w))
@@ -685,9 +696,11 @@ def check_equations(analysis: Analysis, segment: int = 0) -> list[Check]:
     kernel, bias = model.dense(OUTPUT.scope)
     y = 1 / (1 + np.exp(-(h @ kernel + bias)))
     checks += [
-        _check(r"[\mathbf{p}]_{2r} = \max_t [\mathbf{W}]_{r,t},\ [\mathbf{p}]_{2r+1} = \mathrm{mean}_t [\mathbf{W}]_{r,t}",
+        _check(r"[\mathbf{p}]_{2r} = \max_t [\mathbf{W}]_{r,t},\ "
+               r"[\mathbf{p}]_{2r+1} = \mathrm{mean}_t [\mathbf{W}]_{r,t}",
                "a.pooled", p, a.pooled[s]),
-        _check(r"\mathbf{h} = \mathrm{BN}(\mathrm{ReLU}(\mathrm{BN}(\mathbf{p})\mathbf{A}_1+\mathbf{a}_1))", "a.penultimate", h, a.penultimate[s]),
+        _check(r"\mathbf{h} = \mathrm{BN}(\mathrm{ReLU}(\mathrm{BN}(\mathbf{p})\mathbf{A}_1+\mathbf{a}_1))",
+               "a.penultimate", h, a.penultimate[s]),
         _check(r"\mathbf{y} = \sigma(\mathbf{h}\mathbf{A}_2+\mathbf{a}_2)", "a.taggram", y, a.taggram[s]),
     ]
     return checks
@@ -698,5 +711,6 @@ def render_checks(checks: Sequence[Check]) -> str:
     lines = ["| equation, evaluated directly in float64 | compared with | max difference | largest value | relative |",
              "| --- | --- | ---: | ---: | ---: |"]
     for c in checks:
-        lines.append(f"| ${c.equation}$ | `{c.array}` | {c.max_difference:.1e} | {c.largest_value:.3g} | {c.relative:.1e} |")
+        lines.append(f"| ${c.equation}$ | `{c.array}` | {c.max_difference:.1e} | {c.largest_value:.3g} | "
+                     f"{c.relative:.1e} |")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from musicnn_nb.facts.units import (
     input_dependent_units,
     nontrivial_in_group,
     nontrivial_units,
+    norm_gap,
     threshold_sensitivity,
     varying_rows,
 )
@@ -55,16 +56,6 @@ BLOCKS = ("non-trivial rows of U", "trivial rows of U", "mid-end rows of W")
 def first_nontrivial(model: Model, threshold: float = NORM_THRESHOLD) -> str:
     """Name of the lowest row of U (the first from the bottom) whose kernel norm exceeds ``threshold``."""
     return nontrivial_units(model, "cnn1", threshold).names[0]
-
-
-def stable_interval(model: Model, layer: str = "cnn1", threshold: float = NORM_THRESHOLD) -> tuple[float, float]:
-    """(lo, hi): every threshold t with lo ≤ t < hi gives the same non-trivial count as ``threshold``.
-
-    lo is the largest kernel norm at or below ``threshold``, hi the smallest norm above it.
-    """
-    norms = model.norms(layer)
-    below, above = norms[norms <= threshold], norms[norms > threshold]
-    return (float(below.max()) if below.size else 0.0, float(above.min()) if above.size else np.inf)
 
 
 def row_ranges(layer_output: np.ndarray) -> np.ndarray:
@@ -111,7 +102,7 @@ def counts_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> 
                      + " | ".join(f"{nontrivial_in_group(m, g, threshold).count} of {g.size}" for m in models) + " |")
     counts = [nontrivial_units(m, "cnn1", threshold) for m in models]
     dependent = [input_dependent_units(m, threshold) for m in models]
-    intervals = [stable_interval(m, "cnn1", threshold) for m in models]
+    intervals = [norm_gap(m, "cnn1", threshold) for m in models]
     rows = (
         (f"**non-trivial rows of U** (kernel norm > {threshold:g})", [f"**{c.count}**" for c in counts]),
         ("trivial rows (kernel norm ≤ threshold)", [f"{c.total - c.count}" for c in counts]),
@@ -127,7 +118,7 @@ def interval_sentence(models: Sequence[Model], threshold: float = NORM_THRESHOLD
     """How far the threshold can move, for each model, before the non-trivial count changes."""
     parts = []
     for m in models:
-        lo, hi = stable_interval(m, "cnn1", threshold)
+        lo, hi = norm_gap(m, "cnn1", threshold)
         count = nontrivial_units(m, "cnn1", threshold).count
         parts.append(f"for {m.name}, every threshold from {lo:.3g} (the largest norm at or below {threshold:g}) up "
                      f"to, but excluding, {hi:.3g} (the smallest norm above it) gives the same {count} rows, an "
@@ -280,8 +271,9 @@ def mismatch_sentence(analysis: Analysis, tolerance: float = VARYING_TOLERANCE,
         positive = at_offset & (scale[still] > 0)
         negative = at_offset & (scale[still] < 0)
         parts.append(f"{len(still)} non-trivial rows stay constant ({_names(model, still)}). "
-                     f"{int(positive.sum())} of them sit at their offset $c_i$ with a positive slope $a_i$: the rectifier "
-                     f"never opened anywhere in the recording. {int(negative.sum())} sit at $c_i$ with a negative slope: "
+                     f"{int(positive.sum())} of them sit at their offset $c_i$ with a positive slope $a_i$: "
+                     "the rectifier never opened anywhere in the recording. "
+                     f"{int(negative.sum())} sit at $c_i$ with a negative slope: "
                      "at every frame at least one frequency position stayed closed, and with $a_i < 0$ that position "
                      f"wins the max. {int((~at_offset).sum())} are constant for another reason.")
     else:
@@ -476,7 +468,8 @@ def trivial_bias_sentence(analysis: Analysis, threshold: float = NORM_THRESHOLD)
             f"segments, $p_k$ differs from the running mean $\\mu_k$ by at most {gap.max():.2g}, so $\\tilde p_k$ "
             f"stays within {shift.max():.2g} of $\\beta_k$. Together these entries add to each hidden unit's "
             f"pre-activation a term that changes from segment to segment by at most "
-            f"{np.ptp(added, axis=0).max():.2g} and whose size is up to {np.abs(added).max():.2g}, while the layer's own "
+            f"{np.ptp(added, axis=0).max():.2g} and whose size is up to {np.abs(added).max():.2g}, "
+            "while the layer's own "
             f"biases $[\\mathbf{{a}}_1]_j$ reach {np.abs(bias).max():.2g} in size: an extra bias.")
 
 
@@ -589,7 +582,6 @@ __all__ = [
     "row_ranges",
     "row_status_sentence",
     "shares_table",
-    "stable_interval",
     "stem_figure",
     "stem_sentence",
     "tag_push",

@@ -7,8 +7,8 @@ CNN_2 reads all 561 rows of U at once. Unit j (j = 0 … 63) has a kernel K_j of
     [V_1]_{j,t} = ReLU( Σ_r Σ_τ [K_j]_{r,τ} [U]_{r,t+τ−3} + b_j ),
     [V̂_1]_{j,t} = γ_j ([V_1]_{j,t} − μ_j) / √(σ_j² + ε) + β_j.
 
-This module counts the dead units by two criteria (a numerically zero kernel; a row of V_1
-that is zero on a whole recording), measures where the live kernels put their weight among
+This module counts the dead units by two criteria (a trivial kernel; a row of V_1
+that is zero on a whole recording), measures where the non-trivial kernels put their weight among
 the rows of U (non-trivial and trivial CNN_1 rows, per kernel group), turns the weight on
 trivial rows, which are constants, into the bias it amounts to, and draws V_1, V̂_1 and the
 batch-norm parameters. Every count comes with its criterion, as in :mod:`musicnn_nb.analysis`.
@@ -25,13 +25,13 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from musicnn_nb.facts import units
-from musicnn_nb.facts.batchnorm import BN_MOMENTUM, ZERO_VARIANCE, nontrivial_mask, trivial_constants, variance_floor
-from musicnn_nb.facts.units import NORM_THRESHOLD, UnitCount, nontrivial_units
-from musicnn_nb.model.network import PAD
+from musicnn_nb.facts.batchnorm import BN_MOMENTUM, ZERO_VARIANCE, variance_floor
+from musicnn_nb.facts.bias import BiasCheck
+from musicnn_nb.facts.units import NORM_THRESHOLD, never_active_units, nontrivial_units, trivial_units
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.weights import BN_EPSILON, BatchNorm, Model, groups_of, layer_size
 from musicnn_nb.present import midend, plots
-from musicnn_nb.present.notation import PARAMETERS
+from musicnn_nb.present.notation import PARAMETERS, bn_parameters, number
 
 LAYER = "cnn2"
 GROUP = midend.group(LAYER)
@@ -40,12 +40,10 @@ TRIVIAL_COLOR = "0.55"
 SENSITIVITY_THRESHOLDS = tuple(10.0 ** e for e in range(-32, 2))  # wide enough to show both gaps of CNN_2's norms
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
 
 
 def _range(values: np.ndarray) -> str:
-    return f"{_fmt(values.min())} … {_fmt(values.max())}" if values.size else "–"
+    return f"{number(values.min())} … {number(values.max())}" if values.size else "–"
 
 
 # ---------------------------------------------------------------------------------------
@@ -62,37 +60,14 @@ def batch_norm(model: Model) -> BatchNorm:
     return midend.batch_norm(model, LAYER)
 
 
-def live_mask(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray:
-    """True for the CNN_2 units whose kernel norm exceeds ``threshold`` (as
-    :func:`musicnn_nb.analysis.nontrivial_units`)."""
-    return model.norms(LAYER) > threshold
-
-
 def largest_norm_unit(model: Model, threshold: float = NORM_THRESHOLD) -> str:
-    """Name of the CNN_2 unit whose kernel has the largest Frobenius norm (the explorer's default)."""
-    return units.largest_norm_unit(model, (GROUP,), threshold).name
+    """The explorer's default: :func:`musicnn_nb.facts.units.explorer_unit` among CNN_2's units."""
+    return units.explorer_unit(model, (GROUP,), threshold=threshold)
 
 
 # ---------------------------------------------------------------------------------------
 # Dead units: two criteria
 # ---------------------------------------------------------------------------------------
-
-def dead_units(model: Model, threshold: float = NORM_THRESHOLD) -> UnitCount:
-    """CNN_2 units whose kernel is numerically zero (Frobenius norm ≤ ``threshold``): the
-    complement of :func:`musicnn_nb.analysis.nontrivial_units`."""
-    rows = np.flatnonzero(~live_mask(model, threshold))
-    return UnitCount(model.name, LAYER, f"kernel Frobenius norm ≤ {threshold:g}", threshold,
-                     tuple(int(r) for r in rows))
-
-
-def never_active_units(analysis: Analysis) -> UnitCount:
-    """CNN_2 units whose row of V_1 is exactly zero at every frame of every segment: the
-    rectifier kept nothing of them on this recording."""
-    rows = np.flatnonzero(analysis.V1.max(axis=(0, 2)) <= 0)
-    return UnitCount(analysis.model.name, LAYER,
-                     f"[V_1]_(j,t) = 0 at every frame of all {analysis.n_segments} segments of {analysis.path.name}",
-                     NORM_THRESHOLD, tuple(int(r) for r in rows))
-
 
 def silent_per_segment(analysis: Analysis) -> np.ndarray:
     """Per segment, how many CNN_2 units have a row of V_1 that is zero at every frame of it."""
@@ -100,12 +75,12 @@ def silent_per_segment(analysis: Analysis) -> np.ndarray:
 
 
 def opening_level(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray:
-    """For each dead unit (kernel norm ≤ threshold) with b_j < 0: the smallest max |U| that
+    """For each trivial unit (kernel norm ≤ threshold) with b_j < 0: the smallest max |U| that
     could open its rectifier, −b_j / ‖K_j‖_1, since |Σ K U| ≤ ‖K_j‖_1 · max |U| (Hölder).
 
     Units with b_j ≥ 0 are left out (their rectifier is open with any kernel).
     """
-    dead = ~live_mask(model, threshold)
+    dead = trivial_units(model, LAYER, threshold).mask
     b = model.biases(LAYER)[dead]
     l1 = np.abs(kernels(model)[dead]).sum(axis=(1, 2))
     keep = b < 0
@@ -113,16 +88,16 @@ def opening_level(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray
 
 
 def dead_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> str:
-    """Markdown: per model, the dead units by each criterion, whether they are the same units,
+    """Markdown: per model, the trivial units by each criterion, whether they are the same units,
     and how far apart the two populations of kernel norms are."""
     lines = [f"| model | (a) kernel norm ≤ {threshold:g} | (b) $\\mathbf{{V}}_1$ row zero on the whole recording | "
              "same units? | (b) per segment, fewest … most | largest norm in (a) | smallest norm of the others |",
              "|---|---:|---:|---|---:|---:|---:|"]
     for a in analyses:
         norms = a.model.norms(LAYER)
-        live = live_mask(a.model, threshold)
-        dead = dead_units(a.model, threshold)
-        never = never_active_units(a)
+        live = nontrivial_units(a.model, LAYER, threshold).mask
+        dead = trivial_units(a.model, LAYER, threshold)
+        never = never_active_units(a, LAYER)
         per_segment = silent_per_segment(a)
         same = "yes" if dead.rows == never.rows else "no"
         lines.append(f"| {a.model.name} | {dead.count} of {norms.size} | {never.count} of {norms.size} | {same} | "
@@ -132,14 +107,14 @@ def dead_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) 
 
 
 def closed_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> str:
-    """Markdown: why the dead units stay shut for any input: their biases are negative and
+    """Markdown: why the trivial units stay shut for any input: their biases are negative and
     their kernels so small that U would need astronomically large values to open them."""
-    lines = ["| model | dead units | with $b_j < 0$ | largest $b_j$ | largest weight magnitude | "
+    lines = ["| model | trivial units | with $b_j < 0$ | largest $b_j$ | largest weight magnitude | "
              "largest $\\lVert K_j\\rVert_1$ | "
              "smallest max $\\lvert U\\rvert$ that could open one | largest $\\lvert U\\rvert$ on this recording |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for a in analyses:
-        dead = ~live_mask(a.model, threshold)
+        dead = trivial_units(a.model, LAYER, threshold).mask
         b = a.model.biases(LAYER)[dead]
         l1 = np.abs(kernels(a.model)[dead]).sum(axis=(1, 2))
         level = opening_level(a.model, threshold)
@@ -153,14 +128,14 @@ def closed_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD
 def norms_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD, fig: Figure | None = None):
     """The Frobenius norms of the 64 CNN_2 kernels for each model (linear axis, the threshold
     dashed), and how many units pass a threshold as it sweeps over :data:`SENSITIVITY_THRESHOLDS`
-    (a log axis: the dead kernels' norms lie far below the range a norm axis could show)."""
+    (a log axis: the trivial kernels' norms lie far below the range a norm axis could show)."""
     return midend.norms_figure(models, LAYER, threshold, log=False, thresholds=SENSITIVITY_THRESHOLDS, fig=fig)
 
 
 def units_sentence(model: Model, threshold: float = NORM_THRESHOLD) -> str:
-    """The live CNN_2 units of a model, by name."""
+    """The non-trivial CNN_2 units of a model, by name."""
     count = nontrivial_units(model, LAYER, threshold)
-    return f"{model.name}, {count.count} live units: {count.listed}"
+    return f"{model.name}, {count.count} non-trivial units: {count.listed}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -174,7 +149,7 @@ def row_energy(model: Model) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EnergyShares:
-    """For each live CNN_2 unit, the share of ‖K_j‖_F² on each CNN_1 kernel group's
+    """For each non-trivial CNN_2 unit, the share of ‖K_j‖_F² on each CNN_1 kernel group's
     non-trivial and trivial rows of U."""
 
     model: str
@@ -187,19 +162,19 @@ class EnergyShares:
 
     @property
     def on_trivial(self) -> np.ndarray:
-        """Per live unit, the share of its energy on all trivial rows of U."""
+        """Per non-trivial unit, the share of its energy on all trivial rows of U."""
         return self.trivial.sum(axis=1)
 
 
 def energy_shares(model: Model, threshold: float = NORM_THRESHOLD) -> EnergyShares:
     """:class:`EnergyShares` of ``model``: a row of U is non-trivial when its CNN_1 kernel norm
-    exceeds ``threshold`` (the same criterion as the live CNN_2 units)."""
+    exceeds ``threshold`` (the same criterion as the non-trivial CNN_2 units)."""
     norms = model.norms(LAYER)
     units = [int(j) for j in np.flatnonzero(norms > threshold)]
     units.sort(key=lambda j: -norms[j])
     energy = row_energy(model)[units]
     total = energy.sum(axis=1, keepdims=True)
-    u_live = nontrivial_mask(model, threshold)
+    u_live = nontrivial_units(model, "cnn1", threshold).mask
     nontrivial, trivial = [], []
     for g in U_GROUPS:
         rows = np.arange(g.first_row, g.stop_row)
@@ -213,7 +188,7 @@ def energy_shares(model: Model, threshold: float = NORM_THRESHOLD) -> EnergyShar
 
 def energy_table(all_shares: Sequence[EnergyShares]) -> str:
     """Markdown: per model and CNN_1 kernel group, how many rows of U are non-trivial and what
-    share of the live CNN_2 kernels' energy falls on them and on the trivial rows."""
+    share of the non-trivial CNN_2 kernels' energy falls on them and on the trivial rows."""
     lines = ["| model | rows of U from | rows (non-trivial) | share of U's non-trivial rows | "
              "energy on non-trivial rows: median (min … max) | energy on trivial rows: median (max) |",
              "|---|---|---:|---:|---:|---:|"]
@@ -231,7 +206,7 @@ def energy_table(all_shares: Sequence[EnergyShares]) -> str:
 
 
 def energy_figure(all_shares: Sequence[EnergyShares], fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
-    """Per model (columns): stacked bars of each live kernel's energy share on the non-trivial
+    """Per model (columns): stacked bars of each non-trivial kernel's energy share on the non-trivial
     rows of each CNN_1 kernel group (top), and its share on all trivial rows, on a log axis
     (bottom). Units are ordered by decreasing kernel norm."""
     fig = fig or plt.figure(figsize=(13, 5.5), layout="constrained")
@@ -260,7 +235,7 @@ def energy_figure(all_shares: Sequence[EnergyShares], fig: Figure | None = None)
 
 def group_sentence(all_shares: Sequence[EnergyShares]) -> str:
     """Per model, the CNN_1 kernel groups whose non-trivial rows get a larger median share of
-    the live kernels' energy than their share of U's non-trivial rows, and those that get less."""
+    the non-trivial kernels' energy than their share of U's non-trivial rows, and those that get less."""
     parts = []
     for s in all_shares:
         row_share = np.array(s.rows_nontrivial) / sum(s.rows_nontrivial)
@@ -281,13 +256,13 @@ def glorot_std(model: Model) -> float:
 
 
 def weight_scale_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
-    """Markdown: the root-mean-square weight of the live CNN_2 kernels on the non-trivial and on
+    """Markdown: the root-mean-square weight of the non-trivial CNN_2 kernels on the non-trivial and on
     the trivial rows of U, next to the standard deviation of the initial weights."""
-    lines = ["| model | live kernels | RMS weight on non-trivial rows | RMS weight on trivial rows | ratio | "
+    lines = ["| model | non-trivial kernels | RMS weight on non-trivial rows | RMS weight on trivial rows | ratio | "
              "std of a Glorot-uniform initial weight |", "|---|---:|---:|---:|---:|---:|"]
     for model in models:
-        k = kernels(model)[live_mask(model, threshold)]
-        u_live = nontrivial_mask(model, threshold)
+        k = kernels(model)[nontrivial_units(model, LAYER, threshold).mask]
+        u_live = nontrivial_units(model, "cnn1", threshold).mask
         on_live, on_trivial = (float(np.sqrt(np.mean(k[:, rows] ** 2))) for rows in (u_live, ~u_live))
         lines.append(f"| {model.name} | {len(k)} | {on_live:.3g} | {on_trivial:.3g} | {on_live / on_trivial:.0f} | "
                      f"{glorot_std(model):.3g} |")
@@ -296,7 +271,7 @@ def weight_scale_table(models: Sequence[Model], threshold: float = NORM_THRESHOL
 
 def row_energy_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD,
                       fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
-    """Per model: the energy of each live CNN_2 kernel on each of U's 561 rows (log colour
+    """Per model: the energy of each non-trivial CNN_2 kernel on each of U's 561 rows (log colour
     scale), units by decreasing norm, with a strip above marking the non-trivial rows of U and
     lines between CNN_1's kernel groups."""
     fig = fig or plt.figure(figsize=(13, 3.3 * len(models)), layout="constrained")
@@ -305,12 +280,12 @@ def row_energy_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD
         strip, ax = axes[2 * i], axes[2 * i + 1]
         shares = energy_shares(model, threshold)
         energy = row_energy(model)[list(shares.units)]
-        u_live = nontrivial_mask(model, threshold)
+        u_live = nontrivial_units(model, "cnn1", threshold).mask
         strip.imshow(u_live[None, :], aspect="auto", cmap="Greys", vmin=0, vmax=1.4, interpolation="nearest",
                      extent=(-0.5, u_live.size - 0.5, 0, 1))
         strip.set(yticks=[], xlim=(-0.5, u_live.size - 0.5),
-                  title=f"{model.name}: non-trivial rows of U ({u_live.sum()}, dark) and the energy of each live "
-                        f"CNN_2 kernel on each row")
+                  title=f"{model.name}: non-trivial rows of U ({u_live.sum()}, dark) and the energy of each "
+                        f"non-trivial CNN_2 kernel on each row")
         strip.tick_params(labelbottom=False)
         positive = energy[energy > 0]
         image = ax.imshow(np.where(energy > 0, energy, np.nan), aspect="auto", origin="lower",
@@ -318,7 +293,7 @@ def row_energy_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD
                           norm=LogNorm(vmin=max(positive.min(), positive.max() * 1e-10), vmax=positive.max()),
                           cmap=plots.SEQUENTIAL, extent=(-0.5, energy.shape[1] - 0.5, -0.5, energy.shape[0] - 0.5))
         ax.set_yticks(range(len(shares.units)), [str(j) for j in shares.units], fontsize=6)
-        ax.set(xlabel="row of U (CNN_1 unit)", ylabel="live CNN_2 unit\n(largest norm at the bottom)")
+        ax.set(xlabel="row of U (CNN_1 unit)", ylabel="non-trivial CNN_2 unit\n(largest norm at the bottom)")
         for g in U_GROUPS[1:]:
             for a_ in (ax, strip):
                 a_.axvline(g.first_row - 0.5, color="cyan", linewidth=0.8)
@@ -334,58 +309,11 @@ def row_energy_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD
 # Trivial rows of U are constants: their weight acts as a bias
 # ---------------------------------------------------------------------------------------
 
-def trivial_row_bias(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray:
-    """δ_j = Σ_{r trivial} c_r Σ_τ [K_j]_{r,τ} for every CNN_2 unit: what the trivial rows of U,
-    each the constant c_r of :func:`musicnn_nb.normalisation.trivial_constants`, add to the
-    pre-activation at every frame whose 7-frame window lies inside the segment."""
-    trivial = ~nontrivial_mask(model, threshold)
-    return kernels(model)[:, trivial, :].sum(axis=2) @ trivial_constants(model)[trivial]
-
-
-def split_preactivation(analysis: Analysis, segment: int,
-                        threshold: float = NORM_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
-    """The pre-activation K_j ⋆ U of every CNN_2 unit on one segment (without b_j), split into
-    what the non-trivial and the trivial rows of U contribute: two (64, 187) arrays."""
-    u = analysis.U[analysis.check_segment(segment)].astype(np.float64)
-    live = nontrivial_mask(analysis.model, threshold)
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(u, ((0, 0), (PAD, PAD))), GROUP.frames, axis=1)
-    k = kernels(analysis.model)
-    return (np.einsum("rtk,jrk->jt", windows[live], k[:, live]),
-            np.einsum("rtk,jrk->jt", windows[~live], k[:, ~live]))
-
-
-@dataclass(frozen=True)
-class BiasCheck:
-    """For the live CNN_2 units of one model on one recording: b_j, the effective bias δ_j of
-    the trivial rows, what those rows actually contributed at inner frames, and the spread of
-    the non-trivial rows' contribution for scale."""
-
-    model: str
-    units: tuple[int, ...]
-    bias: np.ndarray
-    delta: np.ndarray
-    observed_min: np.ndarray  # trivial rows' contribution, smallest over inner frames of all segments
-    observed_max: np.ndarray
-    live_std: np.ndarray  # standard deviation of the non-trivial rows' contribution over all frames
-
-
-def bias_check(analysis: Analysis, threshold: float = NORM_THRESHOLD) -> BiasCheck:
-    """:class:`BiasCheck` over every segment of ``analysis``. Inner frames are those whose
-    window touches no padding (t = 3 … 183), where the whole of δ_j applies."""
-    units = np.flatnonzero(live_mask(analysis.model, threshold))
-    parts = [split_preactivation(analysis, s, threshold) for s in range(analysis.n_segments)]
-    live = np.concatenate([p[0][units] for p in parts], axis=1)
-    trivial = np.stack([p[1][units, PAD:-PAD] for p in parts], axis=1)
-    return BiasCheck(analysis.model.name, tuple(int(j) for j in units), analysis.model.biases(LAYER)[units],
-                     trivial_row_bias(analysis.model, threshold)[units], trivial.min(axis=(1, 2)),
-                     trivial.max(axis=(1, 2)), live.std(axis=1))
-
-
 def bias_table(checks: Sequence[BiasCheck]) -> str:
     """Markdown: per model, how the effective bias of the trivial rows compares with b_j and with
     the swing of the non-trivial rows' contribution, and how well it predicts what those rows
     contributed on the recording."""
-    lines = ["| model | live units | $\\lvert b_j\\rvert$: median | largest $\\lvert\\delta_j\\rvert$ | "
+    lines = ["| model | non-trivial units | $\\lvert b_j\\rvert$: median | largest $\\lvert\\delta_j\\rvert$ | "
              "largest $\\lvert\\delta_j\\rvert / \\lvert b_j\\rvert$ | "
              "largest $\\lvert\\delta_j\\rvert$ / std of the non-trivial rows' part | "
              "trivial rows' part on the recording, from … to | largest distance from $\\delta_j$ |",
@@ -401,7 +329,7 @@ def bias_table(checks: Sequence[BiasCheck]) -> str:
 
 def bias_figure(checks: Sequence[BiasCheck], fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
     """Per model: |b_j|, |δ_j| and the standard deviation of the non-trivial rows' contribution
-    for every live CNN_2 unit, on one logarithmic axis."""
+    for every non-trivial CNN_2 unit, on one logarithmic axis."""
     fig = fig or plt.figure(figsize=(13, 3.6), layout="constrained")
     axes = fig.subplots(1, len(checks), squeeze=False, sharey=True, width_ratios=[len(c.units) for c in checks])[0]
     for ax, c in zip(axes, checks):
@@ -412,7 +340,7 @@ def bias_figure(checks: Sequence[BiasCheck], fig: Figure | None = None) -> tuple
                    label="$|\\delta_j|$: bias added by the trivial rows")
         ax.set_yscale("log")
         ax.set_xticks(x, [str(j) for j in c.units], fontsize=7)
-        ax.set(xlabel="live CNN_2 unit", title=f"{c.model}: the live units")
+        ax.set(xlabel="non-trivial CNN_2 unit", title=f"{c.model}: the non-trivial units")
         ax.grid(axis="y", linewidth=0.4, alpha=0.5)
     axes[0].set_ylabel("magnitude")
     axes[-1].legend(fontsize=7, loc="lower left")
@@ -442,16 +370,16 @@ def v_figure(analyses: Sequence[Analysis], segment: int, fig: Figure | None = No
 
 def live_rows_figure(analyses: Sequence[Analysis], segment: int, threshold: float = NORM_THRESHOLD,
                      fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
-    """One panel per model: the rows of V̂_1 of the live units only, on one segment, in unit
+    """One panel per model: the rows of V̂_1 of the non-trivial units only, on one segment, in unit
     order, with the unit indices on the row axis."""
     fig = fig or plt.figure(figsize=(13, 3.6), layout="constrained")
     axes = fig.subplots(1, len(analyses), squeeze=False)[0]
     for ax, a in zip(axes, analyses):
         s = a.check_segment(segment)
-        units = np.flatnonzero(live_mask(a.model, threshold))
-        plots.matrix(a.V1_hat[s, units], ax, start_s=a.segment_start_s[s], row_label="live CNN_2 unit j",
+        units = np.flatnonzero(nontrivial_units(a.model, LAYER, threshold).mask)
+        plots.matrix(a.V1_hat[s, units], ax, start_s=a.segment_start_s[s], row_label="non-trivial CNN_2 unit j",
                      colorbar_label="$[\\hat V_1]_{j,t}$",
-                     title=f"{a.model.name}, segment {s}: $\\hat V_1$, the {units.size} live units")
+                     title=f"{a.model.name}, segment {s}: $\\hat V_1$, the {units.size} non-trivial units")
         ax.set_yticks(range(units.size), [str(j) for j in units], fontsize=6)
     return fig, axes
 
@@ -461,8 +389,8 @@ def live_rows_figure(analyses: Sequence[Analysis], segment: int, threshold: floa
 # ---------------------------------------------------------------------------------------
 
 def dead_constants(model: Model) -> np.ndarray:
-    """BN(0) = β_j − γ_j μ_j / √(σ_j² + ε) for every CNN_2 unit (float64): the constant a dead
-    unit's row of V̂_1 holds, since its V_1 row is zero (and a live unit's value wherever its
+    """BN(0) = β_j − γ_j μ_j / √(σ_j² + ε) for every CNN_2 unit (float64): the constant a trivial
+    unit's row of V̂_1 holds, since its V_1 row is zero (and a non-trivial unit's value wherever its
     rectifier is closed)."""
     bn = batch_norm(model)
     gamma, beta, mean, variance = (np.asarray(getattr(bn, k), np.float64)
@@ -473,20 +401,20 @@ def dead_constants(model: Model) -> np.ndarray:
 def bn_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD,
               fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
     """γ_j, β_j, μ_j, σ_j² of the 64 CNN_2 units against the unit index, one colour per model;
-    live units filled, dead ones open. μ and σ² on logarithmic axes (dead units sit near 1e-36)."""
+    non-trivial units filled, trivial ones open. μ and σ² on logarithmic axes (trivial units sit near 1e-36)."""
     fig = fig or plt.figure(figsize=(13, 6), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True).ravel()
     x = np.arange(layer_size(LAYER))
     for i, model in enumerate(models):
-        bn, live = batch_norm(model), live_mask(model, threshold)
+        bn, live = batch_norm(model), nontrivial_units(model, LAYER, threshold).mask
         offset = (i - (len(models) - 1) / 2) * 0.25
-        for ax, (key, label) in zip(axes, PARAMETERS):
+        for ax, (key, label) in zip(axes, bn_parameters("j", described=True)):
             values = np.asarray(getattr(bn, key), np.float64)
             ax.scatter(x[live] + offset, values[live], s=16, color=f"C{i}",
-                       label=f"{model.name}, live ({live.sum()})")
+                       label=f"{model.name}, non-trivial ({live.sum()})")
             ax.scatter(x[~live] + offset, values[~live], s=16, facecolors="none", edgecolors=f"C{i}", linewidths=0.8,
-                       label=f"{model.name}, dead ({(~live).sum()})")
-            ax.set_ylabel(label.replace("_i", "_j"))
+                       label=f"{model.name}, trivial ({(~live).sum()})")
+            ax.set_ylabel(label)
     for ax, (key, _) in zip(axes, PARAMETERS):
         if key in ("gamma", "beta"):
             ax.set_yscale("symlog", linthresh=1e-2)
@@ -505,49 +433,49 @@ def bn_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD,
 
 
 def bn_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
-    """Markdown: per model, the ranges of γ, β, μ, σ² for the live and the dead CNN_2 units, the
-    slope a_j = γ_j/√(σ_j²+ε) of the live ones, and BN(0): the baseline a live unit's row of V̂_1
-    takes where its V_1 is zero, and the constant a dead unit's row holds."""
+    """Markdown: per model, the ranges of γ, β, μ, σ² for the non-trivial and the trivial CNN_2 units, the
+    slope a_j = γ_j/√(σ_j²+ε) of the non-trivial ones, and BN(0): the baseline a non-trivial unit's row of V̂_1
+    takes where its V_1 is zero, and the constant a trivial unit's row holds."""
     lines = ["| model | units | $\\gamma_j$ | $\\beta_j$ | $\\mu_j$ | $\\sigma_j^2$ | slope $a_j$ | "
              "BN(0) | BN(0) < 0 |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for model in models:
-        bn, live = batch_norm(model), live_mask(model, threshold)
+        bn, live = batch_norm(model), nontrivial_units(model, LAYER, threshold).mask
         constants = dead_constants(model)
-        for name, keep in (("live", live), ("dead", ~live)):
+        for name, keep in (("non-trivial", live), ("trivial", ~live)):
             cells = [_range(np.asarray(getattr(bn, k))[keep]) for k in ("gamma", "beta", "mean", "variance")]
-            cells.append(_range(np.asarray(bn.scale)[keep]) if name == "live" else "(V_1 = 0)")
+            cells.append(_range(np.asarray(bn.scale)[keep]) if name == "non-trivial" else "(V_1 = 0)")
             cells += [_range(constants[keep]), str(int(np.sum(constants[keep] < 0)))]
             lines.append(f"| {model.name} | {name} ({keep.sum()}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def floor_sentence(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
-    """The dead units' running statistics against the float32 floor of chapter 7."""
+    """The trivial units' running statistics against the float32 floor of chapter 7."""
     parts = []
     for model in models:
-        bn, dead = batch_norm(model), ~live_mask(model, threshold)
+        bn, dead = batch_norm(model), trivial_units(model, LAYER, threshold).mask
         stuck = np.concatenate([bn.mean[dead], bn.variance[dead]])
         below = int(np.sum(stuck < ZERO_VARIANCE))
-        parts.append(f"{model.name}: {below} of the {stuck.size} running means and variances of dead units are below "
-                     f"{ZERO_VARIANCE:g}, from {stuck.min():.5g} to {stuck.max():.5g}")
+        parts.append(f"{model.name}: {below} of the {stuck.size} running means and variances of trivial units "
+                     f"are below {ZERO_VARIANCE:g}, from {stuck.min():.5g} to {stuck.max():.5g}")
     return ("; ".join(parts) + f". The floor of chapter 7 (smallest normal float32 ÷ (1 − {BN_MOMENTUM})) is "
             f"{variance_floor():.5g}.")
 
 
 def statistics_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD,
                       fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
-    """For the live CNN_2 units: the running mean μ_j and variance σ_j² stored in the checkpoint
+    """For the non-trivial CNN_2 units: the running mean μ_j and variance σ_j² stored in the checkpoint
     (the training data's statistics of V_1) against the mean and variance of V_1's row over
     every frame of the recording, one colour per model, with the diagonal."""
     fig = fig or plt.figure(figsize=(11, 4), layout="constrained")
     axes = fig.subplots(1, 2)
     for i, a in enumerate(analyses):
-        live = live_mask(a.model, threshold)
+        live = nontrivial_units(a.model, LAYER, threshold).mask
         bn = batch_norm(a.model)
         rows = a.V1[:, live].transpose(1, 0, 2).reshape(live.sum(), -1).astype(np.float64)
         for ax, stored, seen in ((axes[0], bn.mean[live], rows.mean(axis=1)),
                                  (axes[1], bn.variance[live], rows.var(axis=1))):
-            ax.scatter(stored, seen, s=18, color=f"C{i}", label=f"{a.model.name} ({live.sum()} live units)")
+            ax.scatter(stored, seen, s=18, color=f"C{i}", label=f"{a.model.name} ({live.sum()} non-trivial units)")
     for ax, what in zip(axes, ("mean", "variance")):
         values = np.concatenate([c.get_offsets() for c in ax.collections]).ravel()
         values = values[values > 0]
@@ -555,7 +483,7 @@ def statistics_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRE
         ax.plot([lo, hi], [lo, hi], color="gray", linestyle="--", linewidth=1, label="equal")
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi),
                xlabel=f"running {what} in the checkpoint ({'μ_j' if what == 'mean' else 'σ_j²'})",
-               ylabel=f"{what} of $[V_1]_{{j,t}}$ on this recording", title=f"{what} of $V_1$, per live unit")
+               ylabel=f"{what} of $[V_1]_{{j,t}}$ on this recording", title=f"{what} of $V_1$, per non-trivial unit")
         ax.legend(fontsize=8)
     return fig, axes
 
@@ -564,10 +492,8 @@ __all__ = [
     "GROUP",
     "LAYER",
     "SENSITIVITY_THRESHOLDS",
-    "BiasCheck",
     "EnergyShares",
     "batch_norm",
-    "bias_check",
     "bias_figure",
     "bias_table",
     "bn_figure",
@@ -575,7 +501,6 @@ __all__ = [
     "closed_table",
     "dead_constants",
     "dead_table",
-    "dead_units",
     "energy_figure",
     "energy_shares",
     "energy_table",
@@ -584,17 +509,13 @@ __all__ = [
     "group_sentence",
     "kernels",
     "largest_norm_unit",
-    "live_mask",
     "live_rows_figure",
-    "never_active_units",
     "norms_figure",
     "opening_level",
     "row_energy",
     "row_energy_figure",
     "silent_per_segment",
-    "split_preactivation",
     "statistics_figure",
-    "trivial_row_bias",
     "units_sentence",
     "v_figure",
     "weight_scale_table",

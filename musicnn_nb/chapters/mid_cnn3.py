@@ -11,7 +11,7 @@ and the skip connection adds V̂_1 + V̂_2, which CNN_4 reads and which is a blo
 
 This module counts the trivial and the never-active units (each count with its criterion),
 measures where the kernels put their weight among the rows of V̂_1, shows that weight on a
-constant row of V̂_1 (a dead CNN_2 unit) acts as a bias, and compares the skip sum with its
+constant row of V̂_1 (a trivial CNN_2 unit) acts as a bias, and compares the skip sum with its
 two parts. The count functions take ``layer`` and work for any mid-end layer; the functions
 about constant input rows are CNN_3's.
 """
@@ -27,29 +27,45 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from musicnn_nb.facts.units import NORM_THRESHOLD, UnitCount, nontrivial_units, threshold_sensitivity
-from musicnn_nb.model.network import LAYER_INPUT, LAYER_OUTPUT, PAD, convolve
+from musicnn_nb.facts.bias import (
+    bias_check,
+    constant_contribution,
+    constant_input_rows,
+    effective_bias,
+    input_constants,
+    pre_activation,
+)
+from musicnn_nb.facts.units import (
+    NORM_THRESHOLD,
+    UnitCount,
+    never_active_units,
+    nontrivial_units,
+    norm_gap,
+    stable_thresholds,
+    trivial_units,
+)
+from musicnn_nb.facts.units import (
+    explorer_unit as _explorer_unit,
+)
+from musicnn_nb.model.network import LAYER_INPUT, LAYER_OUTPUT
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS
 from musicnn_nb.model.weights import BN_EPSILON, Model, layer_size, unit_name
 from musicnn_nb.present import plots
 from musicnn_nb.present.midend import batch_norm, group
 from musicnn_nb.present.midend import label as _label
-from musicnn_nb.present.notation import TEX, robust_limit, tex, w_row_groups
+from musicnn_nb.present.notation import TEX, bn_parameters, number, robust_limit, tex, w_row_groups
 
 LAYER = "cnn3"
 GROUP = group(LAYER)
 CONSTANT_TOLERANCE = 1e-6  # a row whose range (max − min) stays within this is constant
-BN_PARAMETERS = (("gamma", r"$\gamma_j$"), ("beta", r"$\beta_j$"), ("mean", r"$\mu_j$"),
-                 ("variance", r"$\sigma_j^2$"), ("scale", r"slope $a_j$"), ("shift", r"intercept $c_j$"))
+BN_PARAMETERS = bn_parameters("j", affine=True)
 
 
 def _count(model: Model, layer: str, criterion: str, rows: np.ndarray, threshold: float = NORM_THRESHOLD) -> UnitCount:
     return UnitCount(model.name, layer, criterion, threshold, tuple(int(r) for r in rows))
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -81,48 +97,6 @@ def skip_sentence(analyses: Sequence[Analysis]) -> str:
 # Kernel norms and dead units
 # ---------------------------------------------------------------------------------------
 
-def zero_kernel_units(model: Model, layer: str = LAYER, threshold: float = NORM_THRESHOLD) -> UnitCount:
-    """Units whose kernel is numerically zero (Frobenius norm at or below ``threshold``): their
-    pre-activation is b_j at every frame, whatever the input."""
-    return _count(model, layer, f"kernel Frobenius norm ≤ {threshold:g}",
-                  np.flatnonzero(model.norms(layer) <= threshold), threshold)
-
-
-def norm_gap(model: Model, layer: str = LAYER, threshold: float = NORM_THRESHOLD) -> tuple[float, float]:
-    """(largest norm at or below ``threshold``, smallest norm above it); NaN where none."""
-    norms = model.norms(layer)
-    low, high = norms[norms <= threshold], norms[norms > threshold]
-    return (float(low.max()) if low.size else np.nan, float(high.min()) if high.size else np.nan)
-
-
-def stable_thresholds(model: Model, layer: str = LAYER, threshold: float = NORM_THRESHOLD) -> tuple[float, float]:
-    """The smallest and largest threshold of :func:`musicnn_nb.analysis.threshold_sensitivity`'s
-    grid that give the same count as ``threshold`` does, in the contiguous run around it."""
-    counts = threshold_sensitivity(model, layer)
-    grid = sorted(counts)
-    target = nontrivial_units(model, layer, threshold).count
-    i = int(np.argmin(np.abs(np.log10(grid) - np.log10(threshold))))
-    lo = hi = i
-    while lo > 0 and counts[grid[lo - 1]] == target:
-        lo -= 1
-    while hi < len(grid) - 1 and counts[grid[hi + 1]] == target:
-        hi += 1
-    return grid[lo], grid[hi]
-
-
-def pre_activation(analysis: Analysis, layer: str = LAYER) -> np.ndarray:
-    """K_j ⋆ input + b_j of every unit of a mid-end layer on every segment: (segments, units, 187)."""
-    x = np.ascontiguousarray(np.transpose(analysis.arrays[LAYER_INPUT[layer]], (0, 2, 1)))
-    return np.transpose(convolve(analysis.model, group(layer), x)[:, :, 0, :], (0, 2, 1))
-
-
-def never_active_units(analysis: Analysis, layer: str = LAYER) -> UnitCount:
-    """Units whose rectified output V_k is zero at every frame of every segment of the analysis."""
-    v = analysis.arrays[LAYER_OUTPUT[layer][0]]
-    return _count(analysis.model, layer, f"ReLU output zero at all {v.shape[0] * v.shape[2]} frames of this recording",
-                  np.flatnonzero(v.max(axis=(0, 2)) <= 0))
-
-
 def constant_rows(values: np.ndarray, tolerance: float = CONSTANT_TOLERANCE) -> np.ndarray:
     """Rows of a (segments, rows, time) array whose range stays within ``tolerance``."""
     return np.flatnonzero(values.max(axis=(0, 2)) - values.min(axis=(0, 2)) <= tolerance)
@@ -132,7 +106,7 @@ def counts_table(analyses: Sequence[Analysis], layer: str = LAYER, threshold: fl
     """Per model: the non-trivial kernels, how stable that count is, the gap in norms, and the
     dead units by both criteria, as Markdown."""
     lines = ["| model | units | non-trivial (norm > threshold) | same count for thresholds | "
-             "largest trivial norm | smallest non-trivial norm | numerically zero kernel | "
+             "largest trivial norm | smallest non-trivial norm | trivial kernel | "
              "never active on this recording | both |",
              "|---|---:|---:|---|---:|---:|---|---|---|"]
     for a in analyses:
@@ -140,10 +114,10 @@ def counts_table(analyses: Sequence[Analysis], layer: str = LAYER, threshold: fl
         live = nontrivial_units(m, layer, threshold)
         lo, hi = stable_thresholds(m, layer, threshold)
         small, large = norm_gap(m, layer, threshold)
-        zero, never = zero_kernel_units(m, layer, threshold), never_active_units(a, layer)
+        zero, never = trivial_units(m, layer, threshold), never_active_units(a, layer)
         both = sorted(set(zero.rows) & set(never.rows))
-        lines.append(f"| {m.name} | {layer_size(layer)} | {live.count} | {lo:g} to {hi:g} | {_fmt(small)} | "
-                     f"{_fmt(large)} | {zero.count}: {zero.listed} | {never.count}: {never.listed} | "
+        lines.append(f"| {m.name} | {layer_size(layer)} | {live.count} | {lo:g} to {hi:g} | {number(small)} | "
+                     f"{number(large)} | {zero.count}: {zero.listed} | {never.count}: {never.listed} | "
                      f"{len(both)} |")
     return "\n".join(lines)
 
@@ -152,38 +126,38 @@ def dead_units_table(analyses: Sequence[Analysis], layer: str = LAYER, threshold
     """Every unit that is dead by either criterion: its norm, bias, largest pre-activation on
     the recording, and the constant its row of V̂ then holds, as Markdown."""
     lines = ["| model | unit | kernel norm | bias $b_j$ | largest pre-activation on the recording | "
-             "zero kernel | never active | constant $c_j$ in $\\hat{\\mathbf{V}}$ |",
+             "trivial kernel | never active | constant $c_j$ in $\\hat{\\mathbf{V}}$ |",
              "|---|---|---:|---:|---:|:-:|:-:|---:|"]
     for a in analyses:
         m = a.model
-        zero, never = set(zero_kernel_units(m, layer, threshold).rows), set(never_active_units(a, layer).rows)
+        zero, never = set(trivial_units(m, layer, threshold).rows), set(never_active_units(a, layer).rows)
         z = pre_activation(a, layer).max(axis=(0, 2))
         bn, b, norms = batch_norm(m, layer), m.biases(layer), m.norms(layer)
         for j in sorted(zero | never):
             constant = bn(np.float32(max(b[j], 0)))[j] if j in zero else bn.shift[j]
-            lines.append(f"| {m.name} | `{unit_name(group(layer), j)}` | {_fmt(norms[j])} | {_fmt(b[j])} | "
-                         f"{_fmt(z[j])} | {'yes' if j in zero else 'no'} | {'yes' if j in never else 'no'} | "
-                         f"{_fmt(constant)} |")
+            lines.append(f"| {m.name} | `{unit_name(group(layer), j)}` | {number(norms[j])} | {number(b[j])} | "
+                         f"{number(z[j])} | {'yes' if j in zero else 'no'} | {'yes' if j in never else 'no'} | "
+                         f"{number(constant)} |")
     return "\n".join(lines)
 
 
 def agreement_sentence(analyses: Sequence[Analysis], layer: str = LAYER, threshold: float = NORM_THRESHOLD) -> str:
     """Per model: whether the two criteria for a dead unit agree, and by how much the units
-    that are silent despite a non-zero kernel missed opening their rectifier."""
+    that are silent despite a non-trivial kernel missed opening their rectifier."""
     parts = []
     for a in analyses:
-        zero, never = zero_kernel_units(a.model, layer, threshold), never_active_units(a, layer)
+        zero, never = trivial_units(a.model, layer, threshold), never_active_units(a, layer)
         silent = sorted(set(never.rows) - set(zero.rows))
         if not silent and set(zero.rows) <= set(never.rows):
             parts.append(f"for {a.model.name} the two criteria name the same {zero.count} units")
             continue
         z = pre_activation(a, layer).max(axis=(0, 2))
         names = ", ".join(f"`{unit_name(group(layer), j)}` (largest pre-activation {z[j]:.3g})" for j in silent)
-        text = (f"for {a.model.name}, {len(silent)} unit(s) with a non-zero kernel never open their rectifier "
+        text = (f"for {a.model.name}, {len(silent)} unit(s) with a non-trivial kernel never open their rectifier "
                 f"on this recording: {names or 'none'}")
         open_zero = sorted(set(zero.rows) - set(never.rows))
         if open_zero:
-            text += (", and the zero kernels of " + ", ".join(f"`{unit_name(group(layer), j)}`" for j in open_zero)
+            text += (", and the trivial kernels of " + ", ".join(f"`{unit_name(group(layer), j)}`" for j in open_zero)
                      + " output the positive constant ReLU(b_j)")
         parts.append(text)
     return "On this recording, " + "; ".join(parts) + "."
@@ -199,80 +173,20 @@ def row_weights(model: Model, layer: str = LAYER) -> np.ndarray:
     return np.sqrt((k**2).sum(axis=2))
 
 
-def constant_input_rows(model: Model, threshold: float = NORM_THRESHOLD) -> UnitCount:
-    """Rows of V̂_1 that are constant for every input: those of the CNN_2 units whose kernel is
-    numerically zero (their V_1 is ReLU(b_r) at every frame)."""
-    return _count(model, "cnn2", f"rows of V̂_1 whose CNN_2 kernel has norm ≤ {threshold:g}",
-                  np.flatnonzero(model.norms("cnn2") <= threshold), threshold)
-
-
-def input_constants(model: Model) -> np.ndarray:
-    """c_r = BN(ReLU(b_r)) for every CNN_2 unit: the value its row of V̂_1 holds if its kernel is
-    exactly zero (meaningful on :func:`constant_input_rows`)."""
-    return batch_norm(model, "cnn2")(np.maximum(model.biases("cnn2"), 0)).astype(np.float64)
-
-
-def equivalent_bias(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray:
-    """What the constant rows of V̂_1 add to each CNN_3 unit's pre-activation away from the
-    segment's edges: Σ_{r constant} c_r Σ_τ [K_j]_{r,τ}, a bias in all but name."""
-    rows = list(constant_input_rows(model, threshold).rows)
-    k = model.kernels(GROUP).astype(np.float64)
-    return k[:, rows, :].sum(axis=2) @ input_constants(model)[rows]
-
-
-def constant_contribution(model: Model, unit: int, frames: int, threshold: float = NORM_THRESHOLD) -> np.ndarray:
-    """The constant rows' contribution to one CNN_3 unit's pre-activation at each of ``frames``
-    frames: the equivalent bias inside, fewer kernel taps near the edges (zero padding)."""
-    rows = list(constant_input_rows(model, threshold).rows)
-    taps = model.kernels(GROUP)[unit][rows].astype(np.float64).T @ input_constants(model)[rows]  # (7,)
-    padded = np.pad(np.ones(frames), PAD)
-    return np.lib.stride_tricks.sliding_window_view(padded, taps.size) @ taps
-
-
-@dataclass(frozen=True)
-class BiasCheck:
-    """How well 'live rows + b_j + equivalent bias' reproduces the network's pre-activation."""
-
-    model: str
-    interior: float  # largest |difference| over frames whose 7 taps all fall inside the segment
-    edges: float  # largest |difference| over the first and last PAD frames
-    edges_corrected: float  # the same at the edges, with :func:`constant_contribution` instead
-
-
-def bias_check(analysis: Analysis, threshold: float = NORM_THRESHOLD) -> BiasCheck:
-    """Recompute the pre-activation from the live input rows only, plus b_j and the equivalent
-    bias, and compare with the network's on every segment."""
-    model = analysis.model
-    rows = np.array(constant_input_rows(model, threshold).rows, dtype=int)
-    x = analysis.arrays[LAYER_INPUT[LAYER]].astype(np.float64).copy()
-    x[:, rows, :] = 0
-    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (PAD, PAD))), 7, axis=2)
-    k = model.kernels(GROUP).astype(np.float64)
-    live = np.einsum("srtk,urk->sut", windows, k) + model.biases(LAYER)[None, :, None]
-    network = pre_activation(analysis).astype(np.float64)
-    difference = np.abs(network - live - equivalent_bias(model, threshold)[None, :, None])
-    frames = x.shape[2]
-    contribution = np.stack([constant_contribution(model, j, frames, threshold) for j in range(k.shape[0])])
-    corrected = np.abs(network - live - contribution[None])
-    edge = np.r_[0:PAD, frames - PAD:frames]
-    return BiasCheck(model.name, float(difference[:, :, PAD:frames - PAD].max()), float(difference[:, :, edge].max()),
-                     float(corrected[:, :, edge].max()))
-
-
 def weight_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
     """Per model: how many input rows are constant, and what share of the non-trivial kernels'
     weight they get, as Markdown."""
-    lines = ["| model | constant rows of the input (dead CNN_2 units) | their share of the rows | "
-             "share of kernel energy on them: median | largest | mean row norm, live rows | "
+    lines = ["| model | constant rows of the input (trivial CNN_2 units) | their share of the rows | "
+             "share of kernel energy on them: median | largest | mean row norm, non-trivial rows | "
              "mean row norm, constant rows | ratio |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for m in models:
-        rows = np.array(constant_input_rows(m, threshold).rows, dtype=int)
+        rows = np.array(constant_input_rows(m, LAYER, threshold).rows, dtype=int)
         weights = row_weights(m)[list(nontrivial_units(m, LAYER, threshold).rows)]
         dead = np.zeros(weights.shape[1], dtype=bool)
         dead[rows] = True
         share = (weights[:, dead] ** 2).sum(axis=1) / (weights**2).sum(axis=1)
         lines.append(f"| {m.name} | {dead.sum()} of {dead.size} | {dead.mean():.0%} | {np.median(share):.2%} | "
-                     f"{share.max():.2%} | {_fmt(weights[:, ~dead].mean())} | {_fmt(weights[:, dead].mean())} | "
+                     f"{share.max():.2%} | {number(weights[:, ~dead].mean())} | {number(weights[:, dead].mean())} | "
                      f"{weights[:, ~dead].mean() / weights[:, dead].mean():.0f} |")
     return "\n".join(lines)
 
@@ -280,20 +194,21 @@ def weight_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> 
 def bias_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> str:
     """Per model: the range of the constant rows' values, of the equivalent biases and their
     size relative to b_j (non-trivial units), and the check against the network, as Markdown."""
-    lines = ["| model | constants $c_r$ of the dead rows | equivalent bias: range | largest $\\lvert\\cdot\\rvert / "
+    lines = ["| model | constants $c_r$ of the trivial rows | equivalent bias: range | largest $\\lvert\\cdot\\rvert / "
              "\\lvert b_j \\rvert$ (unit) | median ratio | check inside: largest error | at the edges, as a bias | "
              "at the edges, tap by tap |", "|---|---|---|---|---:|---:|---:|---:|"]
     for a in analyses:
         m = a.model
-        rows = list(constant_input_rows(m, threshold).rows)
-        c = input_constants(m)[rows]
+        rows = list(constant_input_rows(m, LAYER, threshold).rows)
+        c = input_constants(m, LAYER)[rows]
         live = list(nontrivial_units(m, LAYER, threshold).rows)
-        eq = equivalent_bias(m, threshold)
+        eq = effective_bias(m, LAYER, threshold)
         ratio = np.abs(eq[live]) / np.abs(m.biases(LAYER)[live])
         worst = live[int(np.argmax(ratio))]
-        check = bias_check(a, threshold)
-        lines.append(f"| {m.name} | {_fmt(c.min())} to {_fmt(c.max())} | {_fmt(eq[live].min())} to {_fmt(eq[live].max())} | "
-                     f"{_fmt(ratio.max())} (`{unit_name(GROUP, worst)}`) | {np.median(ratio):.3f} | "
+        check = bias_check(a, LAYER, threshold)
+        lines.append(f"| {m.name} | {number(c.min())} to {number(c.max())} | "
+                     f"{number(eq[live].min())} to {number(eq[live].max())} | "
+                     f"{number(ratio.max())} (`{unit_name(GROUP, worst)}`) | {np.median(ratio):.3f} | "
                      f"{check.interior:.1e} | {check.edges:.1e} | {check.edges_corrected:.1e} |")
     return "\n".join(lines)
 
@@ -301,7 +216,7 @@ def bias_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) 
 def largest_relative_bias(model: Model, threshold: float = NORM_THRESHOLD) -> int:
     """The non-trivial unit whose equivalent bias is largest relative to its own bias b_j."""
     live = np.array(nontrivial_units(model, LAYER, threshold).rows, dtype=int)
-    ratio = np.abs(equivalent_bias(model, threshold)[live]) / np.abs(model.biases(LAYER)[live])
+    ratio = np.abs(effective_bias(model, LAYER, threshold)[live]) / np.abs(model.biases(LAYER)[live])
     return int(live[np.argmax(ratio)])
 
 
@@ -313,7 +228,7 @@ def weight_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) ->
     source = TEX[LAYER_INPUT[LAYER]]
     for (top, bottom), m in zip(axes.T, models):
         weights = row_weights(m)
-        rows = np.array(constant_input_rows(m, threshold).rows, dtype=int)
+        rows = np.array(constant_input_rows(m, LAYER, threshold).rows, dtype=int)
         shown = np.where(weights > 0, weights, np.nan)
         image = top.imshow(shown, origin="lower", aspect="auto", cmap=plots.SEQUENTIAL, interpolation="nearest",
                            norm=LogNorm(vmin=max(np.nanmin(shown), 1e-6), vmax=np.nanmax(shown)),
@@ -326,11 +241,11 @@ def weight_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) ->
         dead = np.zeros(mean.size, dtype=bool)
         dead[rows] = True
         x = np.arange(mean.size)
-        bottom.bar(x[~dead], mean[~dead], color="tab:red", label="live row: CNN_2 kernel non-zero")
+        bottom.bar(x[~dead], mean[~dead], color="tab:red", label="non-trivial row: CNN_2 kernel non-zero")
         bottom.bar(x[dead], mean[dead], color="tab:cyan", label="constant row: CNN_2 kernel numerically zero")
         bottom.set(yscale="log", xlabel=f"input row $r$ of ${source}$ (= CNN_2 unit)",
-                   ylabel="mean over live kernels", xlim=(-0.5, mean.size - 0.5),
-                   title=f"{mean.size - rows.size} live rows, {rows.size} constant rows")
+                   ylabel="mean over non-trivial kernels", xlim=(-0.5, mean.size - 0.5),
+                   title=f"{mean.size - rows.size} non-trivial rows, {rows.size} constant rows")
     fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
     return fig, axes
 
@@ -343,12 +258,12 @@ def bias_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD)
     for i, a in enumerate(analyses):
         m = a.model
         live = list(nontrivial_units(m, LAYER, threshold).rows)
-        eq, b = equivalent_bias(m, threshold), m.biases(LAYER)
+        eq, b = effective_bias(m, LAYER, threshold), m.biases(LAYER)
         left.scatter(np.abs(b[live]), np.abs(eq[live]), s=12, color=f"C{i}", label=m.name)
         j = largest_relative_bias(m, threshold)
         frames = a.arrays[LAYER_INPUT[LAYER]].shape[2]
         t = np.arange(frames) * FRAME_SECONDS
-        right.plot(t, constant_contribution(m, j, frames, threshold), ".-", color=f"C{i}", markersize=3,
+        right.plot(t, constant_contribution(m, LAYER, j, frames, threshold), ".-", color=f"C{i}", markersize=3,
                    linewidth=0.8, label=f"{m.name}: {unit_name(GROUP, j)}")
         right.axhline(eq[j], color=f"C{i}", linestyle="--", linewidth=0.8)
     bounds = np.array(left.get_xlim())
@@ -413,8 +328,9 @@ def outputs_figure(analysis: Analysis, segment: int, percentile: float = 99.5) -
     axes["row"].legend(fontsize=8)
     for key in ("V1_hat", "shared", "V12_hat"):
         axes[key].axhline(j, color="black", linewidth=0.5, linestyle="--")
-    fig.suptitle(f"{analysis.path.name}, {analysis.model.name}, segment {s}: CNN_3's input, its output before and after "
-                 f"the batch-norm, and the skip sum (dashed: row {j}, drawn at the bottom right)", fontsize=10)
+    fig.suptitle(f"{analysis.path.name}, {analysis.model.name}, segment {s}: CNN_3's input, its output "
+                 f"before and after the batch-norm, and the skip sum (dashed: row {j}, drawn at the bottom right)",
+                 fontsize=10)
     return fig, axes
 
 
@@ -454,7 +370,8 @@ class SkipStats:
 
 def skip_stats(analysis: Analysis, segments: Sequence[int] | None = None) -> SkipStats:
     """:class:`SkipStats` over ``segments`` (all by default)."""
-    chosen = tuple(range(analysis.n_segments)) if segments is None else tuple(analysis.check_segment(s) for s in segments)
+    chosen = (tuple(range(analysis.n_segments)) if segments is None
+              else tuple(analysis.check_segment(s) for s in segments))
     v1, v2 = (analysis.arrays[k][list(chosen)].astype(np.float64) for k in ("V1_hat", "V2_hat"))
     total = v1 + v2
     a, b = (x.transpose(1, 0, 2).reshape(x.shape[1], -1) for x in (v1, v2))
@@ -471,7 +388,8 @@ def skip_table(stats: Sequence[SkipStats]) -> str:
     """The comparison of the skip sum with its parts, one line per model and segment set, as Markdown."""
     lines = ["| model | segments | $\\|\\hat{\\mathbf{V}}_1\\|_F^2$ | $\\|\\hat{\\mathbf{V}}_2\\|_F^2$ | "
              "$\\|\\hat{\\mathbf{V}}_1+\\hat{\\mathbf{V}}_2\\|_F^2$ | cross term | rows where $\\hat{\\mathbf{V}}_2$ "
-             "has more energy | $\\|S-\\hat{\\mathbf{V}}_2\\|_F / \\|S\\|_F$ | $\\|S-\\hat{\\mathbf{V}}_1\\|_F / \\|S\\|_F$ | "
+             "has more energy | $\\|S-\\hat{\\mathbf{V}}_2\\|_F / \\|S\\|_F$ | "
+             "$\\|S-\\hat{\\mathbf{V}}_1\\|_F / \\|S\\|_F$ | "
              "row correlation: median, largest $\\lvert r \\rvert$ | constant rows: $\\hat{\\mathbf{V}}_1$, "
              "$\\hat{\\mathbf{V}}_2$, sum |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
@@ -547,20 +465,21 @@ def bn_values(model: Model, layer: str = LAYER) -> dict[str, np.ndarray]:
     return {k: np.asarray(getattr(bn, k), dtype=np.float64) for k, _ in BN_PARAMETERS}
 
 
-def bn_figure(models: Sequence[Model], layer: str = LAYER, threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
+def bn_figure(models: Sequence[Model], layer: str = LAYER,
+              threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
     """Each batch-norm parameter against the unit index, both models; trivial units (zero
     kernel) as open markers. Positive-only parameters spanning decades get a log axis."""
     fig, axes = plt.subplots(2, 3, figsize=(13, 6), sharex=True, layout="constrained")
     for i, m in enumerate(models):
         values = bn_values(m, layer)
         dead = np.zeros(layer_size(layer), dtype=bool)
-        dead[list(zero_kernel_units(m, layer, threshold).rows)] = True
+        dead[list(trivial_units(m, layer, threshold).rows)] = True
         units = np.arange(dead.size) + (i - (len(models) - 1) / 2) * 0.3
         for ax, (key, label) in zip(axes.flat, BN_PARAMETERS):
             ax.plot(units[~dead], values[key][~dead], "o", markersize=3.5, color=f"C{i}",
                     label=f"{m.name}, non-trivial kernel")
             ax.plot(units[dead], values[key][dead], "o", markersize=6, markerfacecolor="none", color=f"C{i}",
-                    label=f"{m.name}, zero kernel")
+                    label=f"{m.name}, trivial kernel")
             ax.set_title(label)
     for ax, (key, _) in zip(axes.flat, BN_PARAMETERS):
         data = np.concatenate([bn_values(m, layer)[key] for m in models])
@@ -583,10 +502,10 @@ def bn_table(models: Sequence[Model], layer: str = LAYER, threshold: float = NOR
     for m in models:
         values = bn_values(m, layer)
         dead = np.zeros(layer_size(layer), dtype=bool)
-        dead[list(zero_kernel_units(m, layer, threshold).rows)] = True
-        for name, keep in (("non-trivial", ~dead), ("zero kernel", dead)):
+        dead[list(trivial_units(m, layer, threshold).rows)] = True
+        for name, keep in (("non-trivial", ~dead), ("trivial kernel", dead)):
             if keep.any():
-                cells = " | ".join(f"{_fmt(values[k][keep].min())} to {_fmt(values[k][keep].max())}"
+                cells = " | ".join(f"{number(values[k][keep].min())} to {number(values[k][keep].max())}"
                                    for k, _ in BN_PARAMETERS)
                 lines.append(f"| {m.name} | {name} ({keep.sum()}) | {cells} |")
     return "\n".join(lines)
@@ -606,5 +525,5 @@ def steepest_sentence(analyses: Sequence[Analysis], layer: str = LAYER) -> str:
 
 
 def explorer_unit(model: Model, layer: str = LAYER) -> str:
-    """The unit of ``layer`` with the largest kernel norm: the explorer's default."""
-    return unit_name(group(layer), int(np.argmax(model.norms(layer))))
+    """The explorer's default: :func:`musicnn_nb.facts.units.explorer_unit` among ``layer``'s units."""
+    return _explorer_unit(model, (group(layer),))

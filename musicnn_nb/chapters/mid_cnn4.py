@@ -24,13 +24,14 @@ from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from musicnn_nb.facts.units import NORM_THRESHOLD, UnitCount, nontrivial_units, ranked_units
+from musicnn_nb.facts.units import NORM_THRESHOLD, UnitCount, nontrivial_units, ranked_units, trivial_units
+from musicnn_nb.facts.units import explorer_unit as _explorer_unit
 from musicnn_nb.model.network import PAD
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, N_MELS
-from musicnn_nb.model.weights import Model, Unit, unit_name
+from musicnn_nb.model.weights import Model, unit_name
 from musicnn_nb.present import midend, plots
-from musicnn_nb.present.notation import TEX, mark_row_groups, robust_limit, u_row_groups, w_row_groups
+from musicnn_nb.present.notation import TEX, bn_parameters, mark_row_groups, robust_limit, u_row_groups, w_row_groups
 
 LAYER = "cnn4"
 GROUP = midend.group(LAYER)  # the one group: 64 kernels of 64 input rows × 7 frames
@@ -68,21 +69,13 @@ def _bar_for(fig: Figure, image: AxesImage, axes, label: str, **options) -> Colo
 # Kernel norms
 # ---------------------------------------------------------------------------------------
 
-def trivial_units(model: Model, threshold: float = NORM_THRESHOLD) -> UnitCount:
-    """CNN_4 units whose kernel is numerically zero: the complement of
-    :func:`musicnn_nb.analysis.nontrivial_units` (chapter 12)."""
-    rows = np.flatnonzero(model.norms(LAYER) <= threshold)
-    return UnitCount(model.name, LAYER, f"kernel Frobenius norm ≤ {threshold:g}", threshold,
-                     tuple(int(r) for r in rows))
-
-
 def counts_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
     """Markdown: per model, the series' count of non-trivial CNN_4 kernels beside the recomputed
     one, with the criterion, the trivial units, and the norms on either side (chapter 12)."""
     lines = ["| model | the series reports | recomputed | criterion | trivial units | largest trivial norm "
              "| smallest non-trivial norm | largest norm |", "|---|---:|---:|---|---|---:|---:|---:|"]
     for model in models:
-        live, dead = nontrivial_units(model, LAYER, threshold), trivial_units(model, threshold)
+        live, dead = nontrivial_units(model, LAYER, threshold), trivial_units(model, LAYER, threshold)
         norms = model.norms(LAYER)
         dead_norm = f"{norms[list(dead.rows)].max():.3g}" if dead.count else "–"
         smallest = f"{norms[list(live.rows)].min():.3g}" if live.count else "–"
@@ -355,7 +348,7 @@ def segments_figure(analysis: Analysis, key: str = "V3", n: int = SERIES_SEGMENT
 # The batch-norm of CNN_4
 # ---------------------------------------------------------------------------------------
 
-PARAMETERS = (("gamma", r"$\gamma_j$"), ("beta", r"$\beta_j$"), ("mean", r"$\mu_j$"), ("variance", r"$\sigma_j^2$"))
+PARAMETERS = bn_parameters("j")
 
 
 def beta_near_zero(model: Model, tolerance: float = BETA_TOLERANCE) -> UnitCount:
@@ -372,7 +365,7 @@ def bn_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
     for model in models:
         bn = model.batch_norm(GROUP.bn)
         live = list(nontrivial_units(model, LAYER, threshold).rows)
-        dead = list(trivial_units(model, threshold).rows)
+        dead = list(trivial_units(model, LAYER, threshold).rows)
         for key, label in PARAMETERS:
             v = getattr(bn, key)
             lines.append(f"| {model.name} | non-trivial ({len(live)}) | {label} | {v[live].min():.3g} | "
@@ -692,8 +685,6 @@ def w_summary_table(analysis: Analysis, segment: int, tolerance: float = 1e-6) -
 # ---------------------------------------------------------------------------------------
 
 def explorer_unit(model: Model, preferred: str = PREFERRED_UNIT, threshold: float = NORM_THRESHOLD) -> str:
-    """``preferred`` if its kernel is non-trivial for ``model``, else the largest-norm CNN_4 unit."""
-    if preferred in nontrivial_units(model, LAYER, threshold).names:
-        return preferred
-    best: Unit = ranked_units(model, GROUP, 1, threshold)[0]
-    return best.name
+    """``preferred`` if its kernel is non-trivial for ``model``, else the largest-norm CNN_4 unit
+    (:func:`musicnn_nb.facts.units.explorer_unit`)."""
+    return _explorer_unit(model, (GROUP,), preferred, threshold)

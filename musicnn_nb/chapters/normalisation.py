@@ -25,23 +25,20 @@ from musicnn_nb.facts.batchnorm import (
     ZERO_VARIANCE,
     cnn1_batch_norm,
     negative_gamma_units,
-    nontrivial_mask,
     trivial_constants,
 )
-from musicnn_nb.facts.units import NORM_THRESHOLD, UnitCount
+from musicnn_nb.facts.units import NORM_THRESHOLD, UnitCount, nontrivial_units, trivial_units
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS
 from musicnn_nb.model.weights import Model, group_of_rows, groups_of
 from musicnn_nb.present import plots
-from musicnn_nb.present.notation import PARAMETERS
+from musicnn_nb.present.notation import PARAMETERS, mark_row_groups, number, u_row_groups
 
 CONSTANT_TOLERANCES = (0.0, 1e-4, 1e-3, 1e-2)
 MATCH_TOLERANCE = 1e-6  # an observed row "is" its predicted constant if it never strays further
 TRIVIAL_COLOR, NONTRIVIAL_COLOR = "0.6", "tab:red"
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
 
 
 
@@ -60,7 +57,7 @@ def negative_gamma_table(models: Sequence[Model], threshold: float = NORM_THRESH
              "|---|---|---:|---:|---:|---:|---:|"]
     groups = group_of_rows("cnn1")
     for model in models:
-        live = nontrivial_mask(model, threshold)
+        live = nontrivial_units(model, "cnn1", threshold).mask
         neg = {flag: negative_gamma_units(model, flag, threshold).mask for flag in (True, False)}
         for i, g in enumerate([*groups_of("cnn1"), None]):
             rows = groups == i if g is not None else np.ones(live.size, bool)
@@ -95,7 +92,7 @@ def explorer_unit(model: Model, threshold: float = NORM_THRESHOLD) -> str:
     flipped = flip_unit(model, threshold)
     if flipped is not None:
         return flipped
-    live = np.flatnonzero(nontrivial_mask(model, threshold))
+    live = np.flatnonzero(nontrivial_units(model, "cnn1", threshold).mask)
     gamma = np.abs(cnn1_batch_norm(model).gamma[live])
     return model.unit(int(live[np.argmax(gamma)]), "cnn1").name
 
@@ -144,12 +141,13 @@ def flips_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD)
              for r in negative_gamma_units(a.model, True, threshold).rows]
     lines = [r"| model | unit | $\lVert\mathbf{K}_i\rVert_F$ | $\gamma_i$ | $a_i$ | $c_i$ "
              r"| frames where $\max_f \hat{Y}_i$ sits in the row of the smallest $Y_i$ "
-             r"| frames with a zero in $\mathbf{Y}_i$, so that $[\mathbf{U}]_{i,t} = c_i$ | $[\mathbf{U}]_{i,t}$ from | to |",
+             r"| frames with a zero in $\mathbf{Y}_i$, so that $[\mathbf{U}]_{i,t} = c_i$ "
+             r"| $[\mathbf{U}]_{i,t}$ from | to |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for f in stats:
-        lines.append(f"| {f.model} | `{f.unit}` | {_fmt(f.norm)} | {_fmt(f.gamma)} | {_fmt(f.slope)} | "
-                     f"{_fmt(f.intercept)} | {f.at_smallest_y} of {f.frames} | {f.closed} of {f.frames} | "
-                     f"{_fmt(f.u_min)} | {_fmt(f.u_max)} |")
+        lines.append(f"| {f.model} | `{f.unit}` | {number(f.norm)} | {number(f.gamma)} | {number(f.slope)} | "
+                     f"{number(f.intercept)} | {f.at_smallest_y} of {f.frames} | {f.closed} of {f.frames} | "
+                     f"{number(f.u_min)} | {number(f.u_max)} |")
     return "\n".join(lines), stats
 
 
@@ -162,15 +160,16 @@ def flip_summary(stats: Sequence[FlipStats]) -> str:
     text = (f"Over these {len(stats)} units and every frame of the recording, the largest value of "
             rf"$\hat{{\mathbf{{Y}}}}_i$ sat in the row of the smallest $Y_i$ on {at_smallest} of {frames} unit-frames, "
             rf"and $[\mathbf{{U}}]_{{i,t}}$ differed from $a_i \min_f [\mathbf{{Y}}_i]_{{f,t}} + c_i$ by at most "
-            f"{_fmt(max(f.max_error for f in stats))}. ")
+            f"{number(max(f.max_error for f in stats))}. ")
     if not constant:
         return text + r"No unit had a zero in its $\mathbf{Y}_i$ on every frame."
-    names = ", ".join(f"`{f.unit}` ({f.model}, $c_i$ = {_fmt(f.intercept)})" for f in constant)
+    names = ", ".join(f"`{f.unit}` ({f.model}, $c_i$ = {number(f.intercept)})" for f in constant)
     return text + (rf"{len(constant)} of them had a zero somewhere in $\mathbf{{Y}}_i$ on every frame, so their row "
                    rf"of $\mathbf{{U}}$ is the constant $c_i$ throughout this recording: {names}.")
 
 
-def flip_figure(analysis: Analysis, unit: str, segment: int, frame: int | None = None) -> tuple[Figure, dict[str, Axes]]:
+def flip_figure(analysis: Analysis, unit: str, segment: int,
+                frame: int | None = None) -> tuple[Figure, dict[str, Axes]]:
     """One unit's Y_i and Ŷ_i on a segment with the row of smallest Y_i and the row of largest
     Ŷ_i marked at every frame; their profiles over frequency at ``frame`` (default: the frame
     of the segment's largest [U]_{i,t}); and the row of U against a_i min_f Y_i + c_i and
@@ -190,7 +189,8 @@ def flip_figure(analysis: Analysis, unit: str, segment: int, frame: int | None =
     smallest, largest = np.argmin(maps.Y, axis=0), np.argmax(maps.Y_hat, axis=0)
     for key, data, marks, label, title in (
             ("Y", maps.Y, smallest, "row of smallest $Y_i$", r"$\mathbf{Y}_i$ (after ReLU)"),
-            ("Y_hat", maps.Y_hat, largest, r"row of largest $\hat{Y}_i$", rf"$\hat{{\mathbf{{Y}}}}_i = {a:.3g}\,\mathbf{{Y}}_i + {c:.3g}$")):
+            ("Y_hat", maps.Y_hat, largest, r"row of largest $\hat{Y}_i$",
+             rf"$\hat{{\mathbf{{Y}}}}_i = {a:.3g}\,\mathbf{{Y}}_i + {c:.3g}$")):
         plots.matrix(data, axes[key], start_s=start, row_label=row_label, title=title,
                      colorbar_label=r"$Y_i$" if key == "Y" else r"$\hat{Y}_i$")
         axes[key].plot(t, marks, ".", color="cyan", markersize=3, label=label)
@@ -236,7 +236,7 @@ def parameter_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD)
     jitter = np.random.default_rng(0).uniform(-0.3, 0.3, 561)
     x = group_of_rows("cnn1") + jitter
     for col, model in enumerate(models):
-        bn, live = cnn1_batch_norm(model), nontrivial_mask(model, threshold)
+        bn, live = cnn1_batch_norm(model), nontrivial_units(model, "cnn1", threshold).mask
         for row, (key, label) in enumerate(PARAMETERS):
             ax = axes[row, col]
             values = getattr(bn, key)
@@ -267,7 +267,7 @@ def affine_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) ->
     fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 3.8), squeeze=False, layout="constrained")
     groups = group_of_rows("cnn1")
     for ax, model in zip(axes[0], models):
-        bn, live = cnn1_batch_norm(model), nontrivial_mask(model, threshold)
+        bn, live = cnn1_batch_norm(model), nontrivial_units(model, "cnn1", threshold).mask
         for i, g in enumerate(groups_of("cnn1")):
             keep = live & (groups == i)
             ax.scatter(bn.scale[keep], bn.shift[keep], s=14, color=f"C{i}", label=f"{g.name} ({keep.sum()})")
@@ -286,12 +286,12 @@ def parameter_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) 
     lines = ["| model | units | σ² < ε | σ² < 1e-30 | γ from | to | β from | to | μ from | to |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for model in models:
-        bn, live = cnn1_batch_norm(model), nontrivial_mask(model, threshold)
+        bn, live = cnn1_batch_norm(model), nontrivial_units(model, "cnn1", threshold).mask
         for name, keep in (("non-trivial", live), ("trivial", ~live)):
             cells = [f"{(bn.variance[keep] < bn.epsilon).sum()}", f"{(bn.variance[keep] < ZERO_VARIANCE).sum()}"]
             for key in ("gamma", "beta", "mean"):
                 v = getattr(bn, key)[keep]
-                cells += [_fmt(v.min()), _fmt(v.max())]
+                cells += [number(v.min()), number(v.max())]
             lines.append(f"| {model.name} | {name} ({keep.sum()}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -304,9 +304,9 @@ def parameter_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) 
 
 def nonzero_constants(model: Model, tolerance: float = 0.0, threshold: float = NORM_THRESHOLD) -> UnitCount:
     """Trivial units whose constant (:func:`trivial_constants`) exceeds ``tolerance`` in size."""
-    keep = ~nontrivial_mask(model, threshold) & (np.abs(trivial_constants(model)) > tolerance)
-    return UnitCount.from_mask(model.name, "cnn1", f"kernel Frobenius norm ≤ {threshold:g} and |constant| > {tolerance:g}",
-                               threshold, keep)
+    keep = trivial_units(model, "cnn1", threshold).mask & (np.abs(trivial_constants(model)) > tolerance)
+    return UnitCount.from_mask(model.name, "cnn1",
+                               f"kernel Frobenius norm ≤ {threshold:g} and |constant| > {tolerance:g}", threshold, keep)
 
 
 @dataclass(frozen=True)
@@ -329,7 +329,7 @@ class ConstantCheck:
 
 def check_constants(analysis: Analysis, threshold: float = NORM_THRESHOLD) -> ConstantCheck:
     """:class:`ConstantCheck` for the trivial units of ``analysis.model`` on its recording."""
-    rows = np.flatnonzero(~nontrivial_mask(analysis.model, threshold))
+    rows = np.flatnonzero(trivial_units(analysis.model, "cnn1", threshold).mask)
     observed = analysis.U[:, rows, :]
     return ConstantCheck(analysis.model.name, rows, trivial_constants(analysis.model)[rows],
                          observed.min(axis=(0, 2)), observed.max(axis=(0, 2)), observed.mean(axis=(0, 2)))
@@ -344,8 +344,9 @@ def constants_table(checks: Sequence[ConstantCheck], tolerances: Sequence[float]
     lines = [head, "|---|---:|" + "---:|" * (len(tolerances) + 4)]
     for c in checks:
         counts = " | ".join(str(int(np.sum(np.abs(c.predicted) > t))) for t in tolerances)
-        lines.append(f"| {c.model} | {c.rows.size} | {counts} | {_fmt(c.predicted.min())} | {_fmt(c.predicted.max())} "
-                     f"| {int(np.sum(c.deviation <= MATCH_TOLERANCE))} | {_fmt(c.deviation.max())} |")
+        lines.append(f"| {c.model} | {c.rows.size} | {counts} | {number(c.predicted.min())} | "
+                     f"{number(c.predicted.max())} "
+                     f"| {int(np.sum(c.deviation <= MATCH_TOLERANCE))} | {number(c.deviation.max())} |")
     return "\n".join(lines)
 
 
@@ -354,13 +355,14 @@ def departures(check: ConstantCheck, model: Model, tolerance: float = MATCH_TOLE
     ``tolerance`` somewhere, the largest first, with their kernel norms."""
     stray = np.flatnonzero(check.deviation > tolerance)
     stray = stray[np.argsort(check.deviation[stray])[::-1]]
-    head = f"{check.model}: {stray.size} of {check.rows.size} trivial rows stray from their constant by more than {tolerance:g}"
+    head = (f"{check.model}: {stray.size} of {check.rows.size} trivial rows stray from their constant "
+            f"by more than {tolerance:g}")
     if not stray.size:
         return head + "."
     norms = model.norms("cnn1")
     listed = ", ".join(f"`{model.unit(int(check.rows[k]), 'cnn1').name}` "
-                       rf"($\lVert\mathbf{{K}}_i\rVert_F$ = {_fmt(norms[check.rows[k]])}, "
-                       f"by up to {_fmt(check.deviation[k])})" for k in stray[:n])
+                       rf"($\lVert\mathbf{{K}}_i\rVert_F$ = {number(norms[check.rows[k]])}, "
+                       f"by up to {number(check.deviation[k])})" for k in stray[:n])
     more = f", and {stray.size - n} more" if stray.size > n else ""
     return f"{head}: {listed}{more}."
 
@@ -384,8 +386,8 @@ def live_range_sentence(analyses: Sequence[Analysis], threshold: float = NORM_TH
     the yardstick for the trivial units' constants."""
     parts = []
     for a in analyses:
-        live = a.U[:, nontrivial_mask(a.model, threshold)]
-        parts.append(f"from {_fmt(live.min())} to {_fmt(live.max())} for {a.model.name}")
+        live = a.U[:, nontrivial_units(a.model, "cnn1", threshold).mask]
+        parts.append(f"from {number(live.min())} to {number(live.max())} for {a.model.name}")
     return "For comparison, the non-trivial rows of U range " + " and ".join(parts) + " on this recording."
 
 
@@ -396,20 +398,20 @@ def trivial_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) ->
              r"| largest $\sigma_i^2$ | largest $\lvert\beta_i\rvert$ | largest $\lvert\gamma_i\rvert$ |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for model in models:
-        bn, trivial = cnn1_batch_norm(model), ~nontrivial_mask(model, threshold)
+        bn, trivial = cnn1_batch_norm(model), trivial_units(model, "cnn1", threshold).mask
         b = model.biases("cnn1")[trivial]
         lines.append(f"| {model.name} | {trivial.sum()} | {(b > 0).sum()} | "
-                     f"{_fmt(np.abs(np.maximum(b, 0) - bn.mean[trivial]).max())} | {_fmt(bn.variance[trivial].max())} | "
-                     f"{_fmt(np.abs(bn.beta[trivial]).max())} | {_fmt(np.abs(bn.gamma[trivial]).max())} |")
+                     f"{number(np.abs(np.maximum(b, 0) - bn.mean[trivial]).max())} | "
+                     f"{number(bn.variance[trivial].max())} | "
+                     f"{number(np.abs(bn.beta[trivial]).max())} | {number(np.abs(bn.gamma[trivial]).max())} |")
     return "\n".join(lines)
 
 
-def constants_figure(analyses: Sequence[Analysis], segment: int, threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
+def constants_figure(analyses: Sequence[Analysis], segment: int,
+                     threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
     """Per model: the trivial rows of U on one segment (non-trivial rows blanked), on a colour
     scale as wide as the largest constant; and each trivial unit's predicted constant against
     the values its row takes on the whole recording (mean, with min–max bars)."""
-    from musicnn_nb.present.notation import mark_row_groups, u_row_groups
-
     fig, axes = plt.subplots(len(analyses), 2, figsize=(12, 4.2 * len(analyses)), width_ratios=(1.5, 1),
                              squeeze=False, layout="constrained")
     groups = group_of_rows("cnn1")
@@ -419,9 +421,10 @@ def constants_figure(analyses: Sequence[Analysis], segment: int, threshold: floa
         u[check.rows] = a.U[segment, check.rows]
         bound = float(np.max(np.abs(check.predicted)))
         _, _, image, _ = plots.matrix(u, left, start_s=a.segment_start_s[segment], row_label="row of U (unit)",
-                                      vmin=-bound, vmax=bound, cmap=plots.DIVERGING, colorbar_label=r"$[\mathbf{U}]_{i,t}$",
-                                      title=f"{a.model.name}, segment {segment}: the {check.rows.size} trivial rows of U "
-                                            "(dark grey: non-trivial)")
+                                      vmin=-bound, vmax=bound, cmap=plots.DIVERGING,
+                                      colorbar_label=r"$[\mathbf{U}]_{i,t}$",
+                                      title=f"{a.model.name}, segment {segment}: the {check.rows.size} trivial rows "
+                                            "of U (dark grey: non-trivial)")
         image.set_cmap(image.cmap.with_extremes(bad="0.35"))
         mark_row_groups(left, u_row_groups(), fontsize=7)
         milli = {k: 1e3 * getattr(check, k) for k in ("predicted", "observed_mean", "observed_min", "observed_max")}

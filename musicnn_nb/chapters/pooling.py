@@ -10,7 +10,6 @@ computed here.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, N_MELS, mel_center_hz
 from musicnn_nb.model.weights import Group, Model, group_of_rows, groups_of, layer_size, load_model, locate_unit
 from musicnn_nb.present import plots
-from musicnn_nb.present.notation import mark_row_groups, robust_limit, u_row_groups
+from musicnn_nb.present.notation import mark_row_groups, number, robust_limit, u_row_groups
 
 MIN_UNIQUE = 0.5  # a unit's winner statistics count only if at least this share of frames has one winner
 NEAR_TIE = 0.01  # a runner-up within this share of the frame's range (max − min over rows) is a near-tie
@@ -60,7 +59,7 @@ def row_hz(group: Group, rows: np.ndarray | int) -> tuple[np.ndarray, np.ndarray
 
 
 def unit_rows(layer: str = "cnn1") -> np.ndarray:
-    """Rows of the map (:func:`musicnn_nb.analysis.map_rows`) of every unit of the layer, in
+    """Rows of the map (:func:`musicnn_nb.facts.units.map_rows`) of every unit of the layer, in
     U's row order (561 values)."""
     return np.array([map_rows(g) for g in groups_of(layer)])[group_of_rows(layer)]
 
@@ -116,13 +115,16 @@ def frame_statistics(y_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
             top - y_hat.min(axis=-2))
 
 
-@functools.lru_cache(maxsize=8)
 def max_statistics(analysis: Analysis) -> MaxStatistics:
     """:class:`MaxStatistics` of every CNN_1 unit on every segment of ``analysis``.
 
     Recomputes each group's Ŷ maps from M̂_dB (a few seconds for a 30-s file) and keeps only
-    the per-frame summaries.
+    the per-frame summaries, once per analysis (kept on it).
     """
+    return analysis.derived("max_statistics", lambda: _max_statistics(analysis))
+
+
+def _max_statistics(analysis: Analysis) -> MaxStatistics:
     parts: list[list[np.ndarray]] = [[], [], [], []]
     for segment in range(analysis.n_segments):
         per_group = [frame_statistics(cnn1_group_maps(analysis.model, g, analysis.M_hat[segment])[2])
@@ -226,8 +228,6 @@ def featured_units(summaries: Sequence[WinnerSummary]) -> dict[str, WinnerSummar
     return chosen
 
 
-def _fmt(value: float, spec: str) -> str:
-    return "–" if np.isnan(value) else format(value, spec)
 
 
 def featured_table(featured: Mapping[str, WinnerSummary]) -> str:
@@ -360,7 +360,7 @@ def always_tied_units(analysis: Analysis) -> UnitCount:
 
 def negative_scale_sentence(models: Sequence[Model]) -> str:
     """How many non-trivial units per model have a negative batch-norm slope a_i = γ_i/√(σ_i²+ε)
-    (:func:`musicnn_nb.normalisation.negative_gamma_units`: its sign is γ_i's), with the criterion."""
+    (:func:`musicnn_nb.facts.batchnorm.negative_gamma_units`: its sign is γ_i's), with the criterion."""
     counts = [negative_gamma_units(m) for m in models]
     listed = "; ".join(f"{c.model}: {c.count} of {nontrivial_units(load_model(c.model), 'cnn1').count} "
                        f"non-trivial units" + (f" ({', '.join(f'`{n}`' for n in c.names[:3])}"
@@ -453,11 +453,11 @@ def discarded_table(rows: Sequence[Discarded]) -> str:
         ("… median of (max − runner-up) / (max − min), one winner", lambda d: f"{d.median_relative_margin:.3f}"),
         ("… one winner, and it is the lowest or highest row", lambda d: f"{d.edge:.1%}"),
         ("non-trivial units with negative batch-norm slope", lambda d: f"{d.negative_scale_units}"),
-        ("… frames without one winner, negative slope", lambda d: _fmt(d.negative_scale_tied, ".1%")),
-        ("… frames without one winner, positive slope", lambda d: _fmt(d.positive_scale_tied, ".1%")),
+        ("… frames without one winner, negative slope", lambda d: number(d.negative_scale_tied, ".1%")),
+        ("… frames without one winner, positive slope", lambda d: number(d.positive_scale_tied, ".1%")),
         ("trivial units", lambda d: f"{d.trivial_units}"),
-        ("… frames where all rows tie", lambda d: _fmt(d.trivial_all_tied, ".1%")),
-        ("… largest range of a trivial unit's row of U over the recording", lambda d: _fmt(d.trivial_range, ".2g")),
+        ("… frames where all rows tie", lambda d: number(d.trivial_all_tied, ".1%")),
+        ("… largest range of a trivial unit's row of U over the recording", lambda d: number(d.trivial_range, ".2g")),
     )
     lines = ["| | " + " | ".join(d.model for d in rows) + " |", "|---|" + "---:|" * len(rows)]
     lines += [f"| {label} | " + " | ".join(get(d) for d in rows) + " |" for label, get in fields]

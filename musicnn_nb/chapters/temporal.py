@@ -21,12 +21,12 @@ from matplotlib.figure import Figure
 from musicnn_nb.facts.units import (
     NORM_THRESHOLD,
     GroupCount,
+    explorer_unit,
     group_count,
     group_sensitivity,
     nontrivial_in_group,
     ranked_units,
 )
-from musicnn_nb.facts.units import largest_norm_unit as largest_among
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SAMPLE_RATE, SEGMENT_FRAMES
 from musicnn_nb.model.weights import Group, Model, Unit, groups_of
@@ -127,8 +127,8 @@ def modulation(unit: Unit) -> Modulation:
 
 
 def nontrivial_1d(model: Model, threshold: float = NORM_THRESHOLD) -> list[Unit]:
-    """The 1-D units that :func:`musicnn_nb.analysis.nontrivial_units` keeps, largest norm first
-    within each group (:func:`musicnn_nb.analysis.ranked_units`), groups in row order."""
+    """The 1-D units that :func:`musicnn_nb.facts.units.nontrivial_units` keeps, largest norm first
+    within each group (:func:`musicnn_nb.facts.units.ranked_units`), groups in row order."""
     return [u for g in one_d_groups() for u in ranked_units(model, g, threshold=threshold)]
 
 
@@ -143,7 +143,7 @@ def _modulations(model: Model, threshold: float) -> tuple[Modulation, ...]:
 
 
 def nontrivial_counts(model: Model, threshold: float = NORM_THRESHOLD) -> list[GroupCount]:
-    """:func:`musicnn_nb.analysis.nontrivial_in_group` of each 1-D group: kernel Frobenius norm
+    """:func:`musicnn_nb.facts.units.nontrivial_in_group` of each 1-D group: kernel Frobenius norm
     above ``threshold``."""
     return [nontrivial_in_group(model, g, threshold) for g in one_d_groups()]
 
@@ -183,8 +183,8 @@ def tuned_counts(model: Model, threshold: float = NORM_THRESHOLD) -> list[GroupC
 
 def largest_norm_unit(model: Model, group: Group | None = None) -> str:
     """Name of the 1-D unit (of ``group``, or of all three 1-D groups) with the largest kernel
-    norm (:func:`musicnn_nb.analysis.largest_norm_unit`)."""
-    return largest_among(model, one_d_groups() if group is None else (group,)).name
+    norm: the explorer's default (:func:`musicnn_nb.facts.units.explorer_unit`)."""
+    return explorer_unit(model, one_d_groups() if group is None else (group,))
 
 
 def tempo_bpm(analysis: Analysis) -> float:

@@ -57,7 +57,7 @@ def band_span(group: Group, row: int) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------------------------
-# Norms and counts (per group: musicnn_nb.analysis.nontrivial_in_group, ranked_units, ...)
+# Norms and counts (per group: musicnn_nb.facts.units.nontrivial_in_group, ranked_units, ...)
 # ---------------------------------------------------------------------------------------
 
 def largest_units(model: Model) -> list[Unit]:
@@ -71,7 +71,7 @@ def largest_unit(model: Model) -> Unit:
 
 
 def structure_table() -> str:
-    """The two groups' shapes, from :data:`musicnn_nb.weights.GROUPS`, as Markdown (chapter 5)."""
+    """The two groups' shapes, from :data:`musicnn_nb.model.weights.GROUPS`, as Markdown (chapter 5)."""
     head = ("| group | units | rows of U | kernel: bands × frames | time span of a kernel | time padding | "
             "rows of $\\mathbf{K}_i \\star \\hat{\\mathbf{M}}_{\\mathrm{dB}}$ |\n"
             "|---|---:|---:|---:|---:|---:|---:|")

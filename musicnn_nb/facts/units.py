@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from musicnn_nb.model.network import LAYER_OUTPUT
+from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FLOAT16_MAX, N_MELS
 from musicnn_nb.model.weights import Group, Model, Unit, groups_of, layer_size, unit_name
 
@@ -105,6 +107,36 @@ def nontrivial_units(model: Model, layer: str, threshold: float = NORM_THRESHOLD
                                model.norms(layer) > threshold)
 
 
+def trivial_units(model: Model, layer: str, threshold: float = NORM_THRESHOLD) -> UnitCount:
+    """Units whose kernel is trivial: Frobenius norm at or below ``threshold``, the complement
+    of :func:`nontrivial_units`. Such a unit's pre-activation is its bias at every frame."""
+    return UnitCount.from_mask(model.name, layer, f"kernel Frobenius norm ≤ {threshold:g}", threshold,
+                               model.norms(layer) <= threshold)
+
+
+def norm_gap(model: Model, layer: str, threshold: float = NORM_THRESHOLD) -> tuple[float, float]:
+    """(largest kernel norm at or below ``threshold``, smallest above it): every threshold t with
+    lo ≤ t < hi gives the same :func:`nontrivial_units` (0 or inf where a side is empty)."""
+    norms = model.norms(layer)
+    below, above = norms[norms <= threshold], norms[norms > threshold]
+    return (float(below.max()) if below.size else 0.0, float(above.min()) if above.size else np.inf)
+
+
+def stable_thresholds(model: Model, layer: str, threshold: float = NORM_THRESHOLD) -> tuple[float, float]:
+    """The smallest and largest threshold of :func:`threshold_sensitivity`'s grid that give the
+    same count as ``threshold`` does, in the contiguous run around it."""
+    counts = threshold_sensitivity(model, layer)
+    grid = sorted(counts)
+    target = nontrivial_units(model, layer, threshold).count
+    i = int(np.argmin(np.abs(np.log10(grid) - np.log10(threshold))))
+    lo = hi = i
+    while lo > 0 and counts[grid[lo - 1]] == target:
+        lo -= 1
+    while hi < len(grid) - 1 and counts[grid[hi + 1]] == target:
+        hi += 1
+    return grid[lo], grid[hi]
+
+
 def nontrivial_in_group(model: Model, group: Group, threshold: float = NORM_THRESHOLD) -> GroupCount:
     """The units of ``group`` that :func:`nontrivial_units` keeps."""
     layer = nontrivial_units(model, group.layer, threshold)
@@ -146,6 +178,25 @@ def largest_norm_unit(model: Model, groups: Sequence[Group], threshold: float = 
     return max(firsts, key=lambda u: u.norm)
 
 
+def explorer_unit(model: Model, groups: Sequence[Group], preferred: str | None = None,
+                  threshold: float = NORM_THRESHOLD) -> str:
+    """The unit an explorer opens on: ``preferred`` if it is a non-trivial unit of ``groups``,
+    else :func:`largest_norm_unit` among them."""
+    if preferred is not None and any(preferred in nontrivial_in_group(model, g, threshold).names for g in groups):
+        return preferred
+    return largest_norm_unit(model, groups, threshold).name
+
+
+def never_active_units(analysis: Analysis, layer: str) -> UnitCount:
+    """Units of a mid-end layer whose rectified output (V_1, V_2 or V_3) is zero at every frame
+    of every segment of ``analysis``: the rectifier kept nothing of them on this recording."""
+    name = LAYER_OUTPUT[layer][0]
+    v = analysis.arrays[name]
+    return UnitCount.from_mask(analysis.model.name, layer,
+                               f"[V_{name[1:]}]_(j,t) = 0 at every frame of all {analysis.n_segments} segments of "
+                               f"{analysis.path.name}", NORM_THRESHOLD, v.max(axis=(0, 2)) <= 0)
+
+
 def map_rows(group: Group) -> int:
     """Rows of a CNN_1 unit's map K_i ⋆ M̂_dB: the positions where a kernel h bands tall fits in
     the 96 mel bands without padding (59 for 38x7, 30 for 67x7, 96 for the 1-D groups)."""
@@ -160,7 +211,7 @@ def max_preactivation(model: Model) -> np.ndarray:
     A unit whose bound is ≤ 0 is silenced by the ReLU for every possible input.
     """
     bn = model.input_bn
-    ends = np.array([bn(np.float32(0.0))[0], bn(np.float32(M_DB_MAX))[0], 0.0])
+    ends = np.array([bn(np.array(0.0, dtype=np.float32))[0], bn(np.array(M_DB_MAX, dtype=np.float32))[0], 0.0])
     bounds = []
     for group in groups_of("cnn1"):
         k = model.kernels(group).reshape(group.size, -1)

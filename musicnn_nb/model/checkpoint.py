@@ -52,10 +52,12 @@ def _block(buf: bytes, offset: int, size: int) -> list[tuple[bytes, bytes]]:
 
 def _fields(msg: bytes) -> list[tuple[int, int | bytes]]:
     """Decode a protobuf message into (field number, value) pairs (no nesting)."""
-    out, pos = [], 0
+    out: list[tuple[int, int | bytes]] = []
+    pos = 0
     while pos < len(msg):
         tag, pos = _varint(msg, pos)
         number, wire = tag >> 3, tag & 7
+        value: int | bytes
         if wire == 0:
             value, pos = _varint(msg, pos)
         elif wire == 2:
@@ -73,13 +75,16 @@ def _fields(msg: bytes) -> list[tuple[int, int | bytes]]:
 
 def _entry(value: bytes) -> tuple[type, tuple[int, ...], int, int]:
     """Decode a BundleEntryProto: dtype, shape, byte offset and byte size."""
-    dtype, shape, offset, size = 1, (), 0, 0
+    dtype, offset, size = 1, 0, 0
+    shape: tuple[int, ...] = ()
     for number, field in _fields(value):
-        if number == 1:
+        if number == 2 and isinstance(field, bytes):
+            dims = [d for n, d in _fields(field) if n == 2 and isinstance(d, bytes)]
+            shape = tuple(next((int(v) for n, v in _fields(d) if n == 1 and isinstance(v, int)), 0) for d in dims)
+        elif not isinstance(field, int):
+            continue
+        elif number == 1:
             dtype = field
-        elif number == 2:
-            dims = [d for n, d in _fields(field) if n == 2]
-            shape = tuple(next((v for n, v in _fields(d) if n == 1), 0) for d in dims)
         elif number == 3 and field != 0:
             raise ValueError("sharded checkpoints are not supported")
         elif number == 4:

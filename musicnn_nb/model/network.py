@@ -18,6 +18,7 @@ from musicnn_nb.model.errors import SelectionError
 from musicnn_nb.model.weights import HIDDEN, OUTPUT, PENULTIMATE_BN, POOLED_BN, Group, Model, groups_of, locate_unit
 
 PAD = 3  # frames of zeros on each side of time before every 7-frame kernel
+KERNEL_FRAMES = 2 * PAD + 1  # frames of every CNN_1 2-D kernel and every mid-end kernel
 CHUNK = 4  # segments per batch: bounds memory for long files
 SEGMENT_NAMES = ("M_dB", "M_hat", "U", "V1", "V1_hat", "V2", "V2_hat", "V3", "V3_hat",
                  "V12_hat", "V123_hat", "W")
@@ -37,14 +38,14 @@ def _patches(x: np.ndarray, group: Group) -> np.ndarray:
 
     The windows are flattened in the checkpoint kernel's (time, rows) order.
     """
-    if group.layer == "cnn1" and group.frames > 7:  # 1-D temporal kernels, TF "same" padding
+    if group.layer == "cnn1" and group.frames > KERNEL_FRAMES:  # 1-D temporal kernels, TF "same" padding
         before = (group.frames - 1) // 2
         padded = np.pad(x, ((0, 0), (before, group.frames - 1 - before), (0, 0)))
         windows = np.lib.stride_tricks.sliding_window_view(padded, group.frames, axis=1)
         return windows.reshape(-1, group.frames)  # (segments*time*bands, frames)
     padded = np.pad(x, ((0, 0), (PAD, PAD), (0, 0)))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (7, group.rows), axis=(1, 2))
-    return windows.reshape(-1, 7 * group.rows)  # (segments*time*out_rows, 7*rows)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (KERNEL_FRAMES, group.rows), axis=(1, 2))
+    return windows.reshape(-1, KERNEL_FRAMES * group.rows)  # (segments*time*out_rows, 7*rows)
 
 
 def convolve(model: Model, group: Group, x: np.ndarray) -> np.ndarray:
@@ -170,7 +171,7 @@ def cnn1_group_maps(model: Model, group: Group, m_hat: np.ndarray) -> tuple[np.n
     z = convolve(model, group, np.ascontiguousarray(m_hat.T)[np.newaxis])[0]
     y = np.maximum(z, 0)
     y_hat = model.batch_norm(group.bn)(y)
-    return tuple(np.transpose(a, (2, 1, 0)) for a in (z, y, y_hat))
+    return np.transpose(z, (2, 1, 0)), np.transpose(y, (2, 1, 0)), np.transpose(y_hat, (2, 1, 0))
 
 
 def unit_maps(model: Model, unit: str | int, m_hat: np.ndarray) -> UnitMaps:
@@ -206,6 +207,15 @@ def _midend_unit(unit: str) -> tuple[Group, int]:
     return group, index
 
 
+def correlate(x: np.ndarray, kernels: np.ndarray) -> np.ndarray:
+    """Σ_r Σ_τ [K_j]_{r,τ} x_{r,t+τ−PAD} for every kernel j and frame t, time padded with PAD zero
+    frames on each side (TensorFlow's "same"): x (..., rows, time), kernels (units, rows,
+    KERNEL_FRAMES) in the blog's orientation; returns (..., units, time), without the bias."""
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(PAD, PAD)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, KERNEL_FRAMES, axis=-1)  # (..., rows, time, taps)
+    return np.einsum("...rtk,urk->...ut", windows, kernels)
+
+
 def midend_input(unit: str) -> str:
     """The name of the array a CNN_2-4 unit convolves (``U``, ``V1_hat`` or ``V12_hat``)."""
     return LAYER_INPUT[_midend_unit(unit)[0].layer]
@@ -215,10 +225,8 @@ def midend_unit(model: Model, unit: str, layer_input: np.ndarray) -> MidendUnit:
     """A mid-end unit's series from its layer's input (the :func:`midend_input` array of one
     segment: rows x 187, blog orientation)."""
     group, index = _midend_unit(unit)
-    kernel = model.conv_kernel(group)[:, :, 0, index]  # (7 frames, input rows)
-    padded = np.pad(layer_input, ((0, 0), (PAD, PAD)))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 7, axis=1)  # (rows, 187, 7)
-    z = np.einsum("rtk,kr->t", windows, kernel) + model.variables[f"{group.conv}/bias"][index]
+    kernel = model.conv_kernel(group)[:, :, 0, index]  # (frames, input rows)
+    z = correlate(layer_input, kernel.T[None])[0] + model.variables[f"{group.conv}/bias"][index]
     v = np.maximum(z, 0)
     bn = model.batch_norm(group.bn)
     return MidendUnit(z, v, v * bn.scale[index] + bn.shift[index])

@@ -7,10 +7,11 @@ they show is read from the :class:`Analysis` it returns.
 from __future__ import annotations
 
 import warnings
-import weakref
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -45,15 +46,33 @@ from musicnn_nb.model.spectrogram import (
 )
 from musicnn_nb.model.weights import Model, load_model
 
+DERIVED_LIMIT = 256  # results derived from one analysis kept on it (unit maps are ~0.2 MB each)
+T = TypeVar("T")
+
+
+class _Array:
+    """A declared array of :class:`Analysis`, read from its ``arrays`` by the attribute's name,
+    so that editors and mypy know ``a.U`` is an array and a misspelt name is an error."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, analysis: Analysis | None, owner: type | None = None) -> np.ndarray:
+        if analysis is None:
+            raise AttributeError(f"{self.name} is an array of an Analysis instance")
+        return analysis.arrays[self.name]
+
 
 @dataclass(eq=False)
 class Analysis:
     """Every intermediate of one model on one recording, segment axis first.
 
-    Arrays by the blog's names, rows x time: ``M_dB``, ``M_hat`` (S, 96, 187), ``U``
-    (S, 561, 187), ``V1``…``V3_hat``, ``V12_hat``, ``V123_hat`` (S, 64, 187), ``W``
-    (S, 753, 187); vectors: ``max_pool``, ``mean_pool`` (S, 753), ``pooled`` (S, 1506),
-    ``penultimate`` (S, 200), ``logits``, ``taggram`` (S, 50).
+    The arrays are stored in ``arrays`` by the blog's names (rows x time) and declared below,
+    one attribute each.
     """
 
     path: Path
@@ -61,12 +80,39 @@ class Analysis:
     hop_frames: int
     arrays: dict[str, np.ndarray]
     _audio: Audio | None = field(default=None, repr=False)
+    _derived: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict, init=False, repr=False)
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        arrays = self.__dict__.get("arrays", {})
-        if name in arrays:
-            return arrays[name]
-        raise AttributeError(name)
+    M_dB = _Array("Log-compressed mel spectrogram of each segment, (S, 96, 187).")
+    M_hat = _Array("M_dB after the input batch-norm, (S, 96, 187).")
+    U = _Array("CNN_1's output: the five groups' max-pooled, normalised maps stacked, (S, 561, 187).")
+    V1 = _Array("CNN_2's rectified output, (S, 64, 187).")
+    V1_hat = _Array("V1 after CNN_2's batch-norm, (S, 64, 187).")
+    V2 = _Array("CNN_3's rectified output, (S, 64, 187).")
+    V2_hat = _Array("V2 after CNN_3's batch-norm, (S, 64, 187).")
+    V3 = _Array("CNN_4's rectified output, (S, 64, 187).")
+    V3_hat = _Array("V3 after CNN_4's batch-norm, (S, 64, 187).")
+    V12_hat = _Array("V1_hat + V2_hat, CNN_4's input, (S, 64, 187).")
+    V123_hat = _Array("V1_hat + V2_hat + V3_hat, (S, 64, 187).")
+    W = _Array("The back end's input: U, V1_hat, V12_hat and V123_hat stacked, (S, 753, 187).")
+    max_pool = _Array("W's maximum over time, (S, 753).")
+    mean_pool = _Array("W's mean over time, (S, 753).")
+    pooled = _Array("max_pool and mean_pool interleaved (max_0, mean_0, max_1 …), (S, 1506).")
+    penultimate = _Array("The dense layer before the output, (S, 200).")
+    logits = _Array("The output layer before the sigmoid, (S, 50).")
+    taggram = _Array("The tag weights (sigmoid of the logits), (S, 50).")
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, computed once per ``key`` and kept on this analysis: the one place
+        results derived from an analysis are cached (at most :data:`DERIVED_LIMIT`, least
+        recently used dropped first), so they live exactly as long as the analysis."""
+        if key in self._derived:
+            self._derived.move_to_end(key)
+            return self._derived[key]
+        value = compute()
+        self._derived[key] = value
+        if len(self._derived) > DERIVED_LIMIT:
+            self._derived.popitem(last=False)
+        return value
 
     @property
     def n_segments(self) -> int:
@@ -90,7 +136,9 @@ class Analysis:
 
     def unit_maps(self, unit: str | int, segment: int) -> UnitMaps:
         """A CNN_1 unit's maps (pre-activation, Y_i, Ŷ_i) on one segment, computed on demand."""
-        return _unit_maps(self, unit, self.check_segment(segment))
+        segment = self.check_segment(segment)
+        return self.derived(("unit_maps", unit, segment),
+                            lambda: unit_maps(self.model, unit, self.arrays["M_hat"][segment]))
 
     def midend_unit(self, unit: str, segment: int) -> MidendUnit:
         """A CNN_2-4 unit's pre-activation, V and V̂ rows on one segment, computed on demand."""
@@ -122,21 +170,6 @@ class Analysis:
 
     def __hash__(self) -> int:
         return id(self)
-
-
-_UNIT_MAPS_PER_ANALYSIS = 64
-_unit_maps_cache: weakref.WeakKeyDictionary[Analysis, OrderedDict[tuple[str | int, int], UnitMaps]] = (
-    weakref.WeakKeyDictionary())
-
-
-def _unit_maps(analysis: Analysis, unit: str | int, segment: int) -> UnitMaps:
-    """Unit maps remembered per analysis (a few dozen, and only while the analysis lives)."""
-    memo = _unit_maps_cache.setdefault(analysis, OrderedDict())
-    if (unit, segment) not in memo:
-        memo[unit, segment] = unit_maps(analysis.model, unit, analysis.arrays["M_hat"][segment])
-        if len(memo) > _UNIT_MAPS_PER_ANALYSIS:
-            memo.popitem(last=False)
-    return memo[unit, segment]
 
 
 def _check_hop(hop_frames: int) -> int:

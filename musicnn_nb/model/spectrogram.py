@@ -44,7 +44,7 @@ MIN_SAMPLES = (SEGMENT_FRAMES - 1) * HOP  # the shortest signal that yields 187 
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+def _hz_to_mel(hz: float | np.ndarray) -> np.ndarray:
     """Slaney's mel scale: linear below 1 kHz, logarithmic above (librosa 0.7, htk=False)."""
     hz = np.asarray(hz, dtype=np.float64)
     f_sp, min_log_hz = 200.0 / 3, 1000.0
@@ -53,7 +53,7 @@ def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
                     hz / f_sp)
 
 
-def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+def _mel_to_hz(mel: float | np.ndarray) -> np.ndarray:
     mel = np.asarray(mel, dtype=np.float64)
     f_sp, min_log_hz = 200.0 / 3, 1000.0
     min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0

@@ -10,8 +10,28 @@ from matplotlib.axes import Axes
 
 from musicnn_nb.model.weights import LAYER_SIZES, LAYERS, groups_of
 
-PARAMETERS = (("gamma", r"$\gamma_i$ (scale)"), ("beta", r"$\beta_i$ (offset)"),
-              ("mean", r"$\mu_i$ (running mean)"), ("variance", r"$\sigma_i^2$ (running variance)"))
+_BN_SYMBOLS = {"gamma": (r"\gamma_{}", "scale"), "beta": (r"\beta_{}", "offset"), "mean": (r"\mu_{}", "running mean"),
+               "variance": (r"\sigma_{}^2", "running variance")}
+_BN_AFFINE = {"scale": "slope $a_{}$", "shift": "intercept $c_{}$"}  # BN as x ↦ a x + c
+
+
+def bn_parameters(index: str = "i", described: bool = False, affine: bool = False) -> tuple[tuple[str, str], ...]:
+    """(attribute of :class:`~musicnn_nb.model.weights.BatchNorm`, label) for γ, β, μ, σ² of unit
+    ``index`` ("i" in CNN_1, "j" in the mid end), with what each is if ``described``, and the slope
+    and intercept of the batch-norm as an affine map if ``affine``."""
+    labels = [(key, f"${symbol.format(index)}$" + (f" ({what})" if described else ""))
+              for key, (symbol, what) in _BN_SYMBOLS.items()]
+    if affine:
+        labels += [(key, label.format(index)) for key, label in _BN_AFFINE.items()]
+    return tuple(labels)
+
+
+PARAMETERS = bn_parameters("i", described=True)  # CNN_1's batch-norm parameters, as chapter 7 labels them
+
+
+def number(value: float, spec: str = ".3g") -> str:
+    """A number for a table or a sentence, ``spec`` as in :func:`format` ("–" for NaN)."""
+    return "–" if np.isnan(value) else format(value, spec)
 
 
 TEX = {

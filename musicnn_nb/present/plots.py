@@ -188,7 +188,7 @@ def kernel_gallery(units: Sequence, frames: int, fig: Figure | None = None, *, c
                    clip_percentile: float = 99.5, row_height: float = 2.1, row_label: str = "kernel row",
                    bar_label: str = "K / ‖K‖_F"):
     """Kernels of one group (objects with ``kernel``, ``norm`` and ``index``, such as
-    :class:`musicnn_nb.weights.Unit`), left to right and top to bottom in the order given, each
+    :class:`musicnn_nb.model.weights.Unit`), left to right and top to bottom in the order given, each
     divided by its Frobenius norm so that all share one diverging colour scale, which ends at
     ``clip_percentile`` of the drawn |values|. Returns figure, axes grid, images and colour bar."""
     if not units:
@@ -223,10 +223,7 @@ def series(values: np.ndarray, ax: Axes | None = None, *, start_s: float = 0.0, 
     to show that it is discrete)."""
     fig, ax = figure_axes(ax, (9, 2.5))
     t = start_s + np.arange(values.size) * FRAME_SECONDS
-    if stem:
-        handles = ax.stem(t, values, basefmt="gray", markerfmt=".")
-    else:
-        handles = ax.plot(t, values, linewidth=1)
+    handles = ax.stem(t, values, basefmt="gray", markerfmt=".") if stem else ax.plot(t, values, linewidth=1)
     ax.set(xlabel="time (s)", ylabel=ylabel, title=title, xlim=(t[0] - FRAME_SECONDS, t[-1] + FRAME_SECONDS))
     return fig, ax, handles
 

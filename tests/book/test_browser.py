@@ -45,13 +45,16 @@ def test_every_chapter_renders_offline_in_chromium(site):
         for chapter in chapters():
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             problems: list[str] = []
-            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.on("request", lambda r: problems.append(f"left localhost: {r.url}")
+            # each handler binds this page's list now, not the name a later chapter rebinds
+            page.on("console", lambda m, note=problems.append: note(f"console {m.type}: {m.text}")
+                    if m.type == "error" else None)
+            page.on("pageerror", lambda e, note=problems.append: note(f"page error: {e}"))
+            page.on("request", lambda r, note=problems.append: note(f"left localhost: {r.url}")
                     if not r.url.startswith((site, "data:", "blob:")) else None)
             page.goto(f"{site}/{chapter}.html", wait_until="networkidle")
             page.wait_for_selector(".jupyter-widgets", timeout=30_000)
-            widths = page.evaluate("[...document.images].filter(i => i.src.includes('_images')).map(i => i.naturalWidth)")
+            widths = page.evaluate(
+                "[...document.images].filter(i => i.src.includes('_images')).map(i => i.naturalWidth)")
             assert len(widths) >= 2 and all(w > 0 for w in widths), f"{chapter}: figures {widths}"
             page.wait_for_function("[...document.querySelectorAll('audio')].every(a => a.readyState >= 1)",
                                    timeout=30_000)

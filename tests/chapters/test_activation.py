@@ -2,11 +2,6 @@
 
 from dataclasses import replace
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -120,18 +115,15 @@ def test_group_table_accounts_for_every_unit(stats):
 def test_panels_draw_one_point_per_unit(stats):
     fig, ax, handles = act.bias_panel(stats)
     assert sum(len(h.get_offsets()) for h in handles[:2]) == stats.norms.size
-    plt.close(fig)
     fig, ax, handles = act.kept_panel(stats)
     assert len(handles[0].get_offsets()) == int((~stats.trivial).sum())
-    plt.close(fig)
 
 
 def test_maps_figure_zeroes_exactly_the_nonpositive_cells(analysis, stats):
     names = act.choose_units(stats, (0.5, 0.1))
     fig, axes = act.maps_figure(analysis, names, segment=0)
     assert axes.shape == (2, 2)
-    for (left, right), name in zip(axes, names):
+    for left, right in axes:
         pre, y = left.images[0].get_array(), right.images[0].get_array()
         assert np.all(y[pre <= 0] == 0) and np.array_equal(y[pre > 0], pre[pre > 0])
         assert left.images[0].get_clim() == right.images[0].get_clim()
-    plt.close(fig)

@@ -162,7 +162,7 @@ def test_row_groups_tile_u_and_w(analysis):
     u_groups, w_groups = u_row_groups(), w_row_groups()
     for groups, rows in ((u_groups, analysis.U.shape[1]), (w_groups, analysis.W.shape[1])):
         assert groups[0][1] == 0 and groups[-1][2] == rows
-        assert all(a[2] == b[1] for a, b in zip(groups, groups[1:]))
+        assert all(a[2] == b[1] for a, b in itertools.pairwise(groups))
     w = analysis.W
     for key, start, stop in w_groups:
         assert np.array_equal(w[:, start:stop], analysis.arrays[key])

@@ -1,23 +1,12 @@
 """Chapter 9: the rows of U that depend on the input, and their way to the tags."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from musicnn_nb import load_model
 from musicnn_nb.chapters import first_stage as fs
-from musicnn_nb.facts.units import NORM_THRESHOLD
+from musicnn_nb.facts.units import NORM_THRESHOLD, norm_gap
 from musicnn_nb.model.weights import HIDDEN, POOLED_BN, groups_of
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def kernel_norms(model) -> np.ndarray:
@@ -35,10 +24,10 @@ def test_first_nontrivial_is_the_lowest_row_above_the_threshold(model_name):
     assert int(fs.first_nontrivial(model, threshold=1e-30).split("/")[-1]) <= lowest
 
 
-def test_stable_interval_brackets_the_threshold_and_the_count_changes_at_its_ends(model_name):
+def test_norm_gap_brackets_the_threshold_and_the_count_changes_at_its_ends(model_name):
     model = load_model(model_name)
     norms = kernel_norms(model)
-    lo, hi = fs.stable_interval(model)
+    lo, hi = norm_gap(model, "cnn1")
     assert lo <= NORM_THRESHOLD < hi
     count = np.sum(norms > NORM_THRESHOLD)
     assert np.sum(norms > lo) == count and np.sum(norms > np.nextafter(hi, 0)) == count

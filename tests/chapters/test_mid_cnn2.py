@@ -1,11 +1,6 @@
 """Chapter 10: CNN_2's dead units, where its kernels put their weight, the bias of the trivial
 rows of U, V_1, V̂_1 and the CNN_2 batch-norm."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from conftest import with_variables
@@ -13,8 +8,7 @@ from matplotlib.image import AxesImage
 
 from musicnn_nb import load_model
 from musicnn_nb.chapters import mid_cnn2 as c2
-from musicnn_nb.facts.batchnorm import trivial_constants
-from musicnn_nb.facts.units import NORM_THRESHOLD, nontrivial_units
+from musicnn_nb.facts.units import NORM_THRESHOLD, never_active_units, nontrivial_units, trivial_units
 from musicnn_nb.model.network import midend_unit
 
 KERNEL = "conv2d_5/kernel"  # CNN_2's kernel in the checkpoint: (7 frames, 561 rows, 1, 64 units)
@@ -23,7 +17,7 @@ KERNEL = "conv2d_5/kernel"  # CNN_2's kernel in the checkpoint: (7 frames, 561 r
 def test_dead_and_live_units_partition_the_layer_by_norm(model_name):
     model = load_model(model_name)
     units = model.units("cnn2")
-    dead = c2.dead_units(model)
+    dead = trivial_units(model, "cnn2")
     assert dead.names == [u.name for u in units if u.norm <= NORM_THRESHOLD]
     assert set(dead.rows) | set(nontrivial_units(model, "cnn2").rows) == set(range(len(units)))
     assert not set(dead.rows) & set(nontrivial_units(model, "cnn2").rows)
@@ -36,19 +30,19 @@ def test_never_active_units_match_each_units_own_series(analysis):
     model = analysis.model
     silent = [j for j in range(64)
               if all(analysis.midend_unit(f"cnn2/561x7/{j}", s).V.max() <= 0 for s in range(analysis.n_segments))]
-    count = c2.never_active_units(analysis)
+    count = never_active_units(analysis, "cnn2")
     assert list(count.rows) == silent
     assert f"all {analysis.n_segments} segments" in count.criterion
     per_segment = c2.silent_per_segment(analysis)
     assert per_segment.shape == (analysis.n_segments,)
     assert np.all(per_segment >= count.count)
     # a dead kernel cannot open its rectifier, so (a) is contained in (b)
-    assert set(c2.dead_units(model).rows) <= set(count.rows)
+    assert set(trivial_units(model, "cnn2").rows) <= set(count.rows)
 
 
 def test_opening_level_is_the_input_that_just_fails_to_open_the_rectifier(model_name):
     model = load_model(model_name)
-    dead = c2.dead_units(model).rows
+    dead = trivial_units(model, "cnn2").rows
     levels = c2.opening_level(model)
     assert levels.size == sum(model.unit(j, "cnn2").bias < 0 for j in dead)
     j = next(j for j in dead if model.unit(j, "cnn2").bias < 0)
@@ -66,9 +60,9 @@ def test_opening_level_is_the_input_that_just_fails_to_open_the_rectifier(model_
 
 def test_dead_table_counts_agree_with_the_count_functions(analysis):
     line = c2.dead_table([analysis]).splitlines()[2].split("|")[1:-1]
-    assert line[1].strip() == f"{c2.dead_units(analysis.model).count} of 64"
-    assert line[2].strip() == f"{c2.never_active_units(analysis).count} of 64"
-    same = c2.dead_units(analysis.model).rows == c2.never_active_units(analysis).rows
+    assert line[1].strip() == f"{trivial_units(analysis.model, 'cnn2').count} of 64"
+    assert line[2].strip() == f"{never_active_units(analysis, 'cnn2').count} of 64"
+    same = trivial_units(analysis.model, 'cnn2').rows == never_active_units(analysis, 'cnn2').rows
     assert line[3].strip() == ("yes" if same else "no")
 
 
@@ -101,39 +95,8 @@ def test_energy_shares_of_the_real_kernels_sum_to_one(model_name):
     assert np.all(np.diff(norms) <= 0)
 
 
-def test_trivial_row_bias_is_the_constant_rows_through_the_kernel(model_name):
-    """δ_j from a synthetic U whose trivial rows hold exactly their constants and whose other
-    rows are zero: the network's pre-activation at an inner frame is b_j + δ_j."""
-    model = load_model(model_name)
-    live = np.array(nontrivial_units(model, "cnn1").rows)
-    u = np.repeat(trivial_constants(model)[:, None], 187, axis=1)
-    u[live] = 0
-    delta = c2.trivial_row_bias(model)
-    for j in nontrivial_units(model, "cnn2").rows[:3]:
-        unit = model.unit(j, "cnn2")
-        pre = midend_unit(model, unit.name, u.astype(np.float32)).pre_activation
-        assert pre[90] - unit.bias == pytest.approx(delta[j], abs=1e-6)
-
-
-def test_split_preactivation_adds_up_to_the_network(analysis):
-    model = analysis.model
-    live_part, trivial_part = c2.split_preactivation(analysis, 0)
-    for j in (0, *nontrivial_units(model, "cnn2").rows[:2]):
-        unit = model.unit(j, "cnn2")
-        expected = analysis.midend_unit(unit.name, 0).pre_activation
-        np.testing.assert_allclose(live_part[j] + trivial_part[j] + unit.bias, expected, atol=1e-3, rtol=1e-4)
-
-
-def test_bias_check_observes_the_effective_bias_up_to_the_trivial_rows_wobble(analysis):
-    check = c2.bias_check(analysis)
-    assert list(check.units) == list(nontrivial_units(analysis.model, "cnn2").rows)
-    assert np.all(check.observed_min <= check.observed_max)
-    np.testing.assert_allclose(check.observed_min, check.delta, atol=1e-3)
-    np.testing.assert_allclose(check.observed_max, check.delta, atol=1e-3)
-
-
 def test_dead_rows_of_v1_hat_hold_bn_of_zero(analysis):
-    dead = list(c2.dead_units(analysis.model).rows)
+    dead = list(trivial_units(analysis.model, "cnn2").rows)
     constants = c2.dead_constants(analysis.model)
     observed = analysis.V1_hat[:, dead]
     np.testing.assert_allclose(observed, np.broadcast_to(constants[dead, None], observed.shape), atol=1e-6)
@@ -155,7 +118,6 @@ def test_v_figure_draws_v1_and_v1_hat_per_model(analysis):
         np.testing.assert_array_equal(image.get_array(), analysis.arrays[key][0])
     lo, hi = next(a for a in axes[0, 1].get_children() if isinstance(a, AxesImage)).get_clim()
     assert lo == -hi  # V̂_1 is signed: symmetric diverging scale
-    plt.close(fig)
 
 
 def test_energy_and_row_figures_draw_one_bar_and_one_image_row_per_live_unit(model_name):
@@ -164,19 +126,16 @@ def test_energy_and_row_figures_draw_one_bar_and_one_image_row_per_live_unit(mod
     fig, axes = c2.energy_figure([shares])
     assert len(axes[0, 0].patches) == len(shares.units) * len(shares.groups)
     assert len(axes[1, 0].collections[0].get_offsets()) == len(shares.units)
-    plt.close(fig)
     fig, axes = c2.row_energy_figure([model])
     image = next(a for a in axes[1].get_children() if isinstance(a, AxesImage))
     assert image.get_array().shape == (len(shares.units), 561)
-    plt.close(fig)
 
 
-def test_bn_table_and_figure_split_live_and_dead(model_name):
+def test_bn_table_and_figure_split_nontrivial_and_trivial(model_name):
     model = load_model(model_name)
     rows = c2.bn_table([model]).splitlines()[2:]
-    assert f"live ({nontrivial_units(model, 'cnn2').count})" in rows[0]
-    assert f"dead ({c2.dead_units(model).count})" in rows[1]
+    assert f"non-trivial ({nontrivial_units(model, 'cnn2').count})" in rows[0]
+    assert f"trivial ({trivial_units(model, 'cnn2').count})" in rows[1]
     fig, axes = c2.bn_figure([model])
     filled, hollow = axes[0].collections[:2]
     assert len(filled.get_offsets()) + len(hollow.get_offsets()) == 64
-    plt.close(fig)

@@ -1,18 +1,18 @@
 """Chapter 11: CNN_3's dead units, its weight on constant rows of V̂_1, and the skip sum."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from conftest import with_variables
 
 from musicnn_nb import load_model
 from musicnn_nb.chapters import mid_cnn3 as m3
-from musicnn_nb.facts.units import NORM_THRESHOLD, threshold_sensitivity
-from musicnn_nb.model.network import PAD
+from musicnn_nb.facts.units import (
+    NORM_THRESHOLD,
+    never_active_units,
+    norm_gap,
+    stable_thresholds,
+    threshold_sensitivity,
+    trivial_units,
+)
 from musicnn_nb.model.weights import LAYER_SIZES
 
 
@@ -25,20 +25,11 @@ def test_the_skip_sum_is_cnn4s_input_and_its_block_of_w(analysis):
     assert "NOT" not in m3.skip_sentence([analysis])
 
 
-def test_pre_activation_matches_the_single_unit_path(analysis):
-    z = m3.pre_activation(analysis)
-    assert z.shape == analysis.V2.shape
-    for j in (0, 31, 63):
-        for s in (0, analysis.n_segments - 1):
-            np.testing.assert_allclose(z[s, j], analysis.midend_unit(f"cnn3/64x7/{j}", s).pre_activation,
-                                       rtol=1e-5, atol=1e-5)
-
-
 def test_dead_unit_counts_match_an_independent_count(analysis):
     model = analysis.model
-    zero = m3.zero_kernel_units(model)
+    zero = trivial_units(model, "cnn3")
     assert list(zero.rows) == [j for j in range(64) if model.unit(j, "cnn3").norm <= NORM_THRESHOLD]
-    never = m3.never_active_units(analysis)
+    never = never_active_units(analysis, "cnn3")
     expected = [j for j in range(64)
                 if all(analysis.midend_unit(f"cnn3/64x7/{j}", s).V.max() <= 0 for s in range(analysis.n_segments))]
     assert list(never.rows) == expected
@@ -51,7 +42,7 @@ def test_dead_unit_counts_match_an_independent_count(analysis):
 def test_stable_thresholds_bound_a_run_of_equal_counts():
     for name in ("MSD", "MTT"):
         model = load_model(name)
-        lo, hi = m3.stable_thresholds(model)
+        lo, hi = stable_thresholds(model, "cnn3")
         counts = threshold_sensitivity(model, "cnn3")
         grid = sorted(counts)
         target = int(np.sum(model.norms("cnn3") > NORM_THRESHOLD))
@@ -59,54 +50,13 @@ def test_stable_thresholds_bound_a_run_of_equal_counts():
         assert inside and all(c == target for c in inside)
         outside = [counts[t] for t in grid if t < lo][-1:] + [counts[t] for t in grid if t > hi][:1]
         assert all(c != target for c in outside)
-        small, large = m3.norm_gap(model)
+        small, large = norm_gap(model, "cnn3")
         assert np.isnan(small) or small <= NORM_THRESHOLD < large
 
 
 def test_row_weights_split_the_frobenius_norm():
     model = load_model("MTT")
     np.testing.assert_allclose((m3.row_weights(model) ** 2).sum(axis=1), model.norms("cnn3") ** 2, rtol=1e-10)
-
-
-def test_constant_rows_of_v1_hold_the_predicted_constants(analysis):
-    rows = list(m3.constant_input_rows(analysis.model).rows)
-    assert rows
-    observed = analysis.V1_hat[:, rows, :]
-    predicted = m3.input_constants(analysis.model)[rows]
-    np.testing.assert_allclose(observed, np.broadcast_to(predicted[None, :, None], observed.shape), atol=1e-6)
-
-
-def test_equivalent_bias_is_what_the_constant_rows_add_inside_the_segment(analysis):
-    """Independently: network pre-activation minus the live rows' sum minus b_j, frame by frame."""
-    model = analysis.model
-    rows = set(m3.constant_input_rows(model).rows)
-    live = [r for r in range(64) if r not in rows]
-    eq = m3.equivalent_bias(model)
-    x = analysis.V1_hat[0].astype(np.float64)
-    for j in (5, 59):
-        unit = model.unit(j, "cnn3")
-        z = analysis.midend_unit(unit.name, 0).pre_activation
-        for t in (PAD, 90, x.shape[1] - PAD - 1):
-            live_sum = sum(unit.kernel[r, tau] * x[r, t + tau - PAD] for r in live for tau in range(7))
-            assert z[t] - live_sum - unit.bias == pytest.approx(eq[j], abs=2e-5)
-    check = m3.bias_check(analysis)
-    assert check.interior < 1e-4 and check.edges_corrected < 1e-4
-
-
-def test_constant_contribution_counts_the_taps_inside_the_segment():
-    model = load_model("MSD")
-    group = m3.GROUP
-    kernel = np.zeros_like(model.conv_kernel(group))
-    kernel[..., 0] = 1.0  # unit 0: every weight 1
-    changed = with_variables(model, **{f"{group.conv}__kernel": kernel})
-    rows = list(m3.constant_input_rows(changed).rows)
-    total = m3.input_constants(changed)[rows].sum()
-    contribution = m3.constant_contribution(changed, 0, 20)
-    np.testing.assert_allclose(contribution[PAD:-PAD], 7 * total)
-    np.testing.assert_allclose(contribution[:PAD], [(4 + t) * total for t in range(PAD)])
-    np.testing.assert_allclose(contribution[-PAD:], [(6 - t) * total for t in range(PAD)])
-    assert m3.equivalent_bias(changed)[0] == pytest.approx(7 * total)
-    assert np.all(m3.equivalent_bias(changed)[1:] == 0)
 
 
 def test_skip_stats_agree_with_direct_computation(analysis):
@@ -139,7 +89,6 @@ def test_outputs_figure_draws_five_64_by_187_images_and_three_series(analysis):
     j = m3.featured_row(analysis, 0)
     stats = m3.skip_stats(analysis, [0])
     assert j not in set(stats.constant["V1_hat"]) | set(stats.constant["V2_hat"])
-    plt.close(fig)
 
 
 def test_weight_figure_has_one_unit_by_row_image_and_a_bar_per_row():
@@ -148,7 +97,6 @@ def test_weight_figure_has_one_unit_by_row_image_and_a_bar_per_row():
     for column in axes.T:
         assert column[0].get_images()[0].get_array().shape == (64, 64)
         assert len(column[1].patches) == 64
-    plt.close(fig)
 
 
 def test_explorer_unit_is_the_largest_norm():

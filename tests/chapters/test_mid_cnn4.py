@@ -1,11 +1,6 @@
 """Chapter 12's facts about CNN_4, its batch-norm, the last skip sum and W, checked against
 independent computations."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -13,12 +8,6 @@ from musicnn_nb import load_model
 from musicnn_nb.chapters import mid_cnn4 as m4
 from musicnn_nb.facts import units as an
 from musicnn_nb.present.notation import w_row_groups
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def checkpoint_norms(model):
@@ -31,7 +20,7 @@ def test_trivial_and_nontrivial_partition_the_layer_as_the_checkpoint_says(model
     model = load_model(model_name)
     norms = checkpoint_norms(model)
     assert norms.size == 64
-    live, dead = an.nontrivial_units(model, "cnn4"), m4.trivial_units(model)
+    live, dead = an.nontrivial_units(model, "cnn4"), an.trivial_units(model, "cnn4")
     assert dead.rows == tuple(np.flatnonzero(norms <= an.NORM_THRESHOLD))
     assert sorted(live.rows + dead.rows) == list(range(64))
     table = m4.counts_table([model])
@@ -75,7 +64,7 @@ def test_activity_of_a_recording_is_measured_on_v3(analysis):
     assert act.share_on[j] == pytest.approx((v3[:, j] > 0).mean())
     assert act.mean[j] == pytest.approx(v3[:, j].astype(np.float64).mean(), rel=1e-6)
     # a unit with a zero kernel and a negative bias can never open
-    for j in m4.trivial_units(analysis.model).rows:
+    for j in an.trivial_units(analysis.model, "cnn4").rows:
         if analysis.model.biases("cnn4")[j] < 0:
             assert m4.class_of(m4.classify(act), j) == "silent"
     table = m4.series_units_table(act, analysis.model)

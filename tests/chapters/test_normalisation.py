@@ -1,9 +1,5 @@
 """Chapter 7: the per-unit batch-norm of CNN_1, negative γ, and the trivial units' constants."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pytest
 from conftest import with_variables
@@ -14,11 +10,10 @@ from musicnn_nb.facts.batchnorm import (
     ZERO_VARIANCE,
     cnn1_batch_norm,
     negative_gamma_units,
-    nontrivial_mask,
     trivial_constants,
     variance_floor,
 )
-from musicnn_nb.facts.units import NORM_THRESHOLD
+from musicnn_nb.facts.units import NORM_THRESHOLD, nontrivial_units
 from musicnn_nb.model.network import cnn1_group_maps
 from musicnn_nb.model.weights import groups_of
 
@@ -40,7 +35,8 @@ def test_network_batch_norm_is_the_textbook_formula(analysis):
     _, y, y_hat = cnn1_group_maps(model, group, analysis.M_hat[0])
     bn = cnn1_batch_norm(model)
     rows = slice(group.first_row, group.stop_row)
-    g, b, m, v = (np.asarray(getattr(bn, k)[rows], np.float64)[:, None, None] for k in ("gamma", "beta", "mean", "variance"))
+    g, b, m, v = (np.asarray(getattr(bn, k)[rows], np.float64)[:, None, None]
+                  for k in ("gamma", "beta", "mean", "variance"))
     expected = g * (y.astype(np.float64) - m) / np.sqrt(v + 1e-3) + b
     np.testing.assert_allclose(y_hat, expected, atol=1e-4, rtol=1e-5)
 
@@ -95,7 +91,7 @@ def test_a_negative_gamma_makes_the_max_pick_the_smallest_y(analysis):
 def test_trivial_constants_are_what_the_network_outputs_for_a_zero_kernel():
     """Zero the trivial kernels exactly: every row of Ŷ, hence of U, is the predicted constant."""
     model = load_model("MSD")
-    live = nontrivial_mask(model)
+    live = nontrivial_units(model, "cnn1").mask
     changes = {}
     for g in groups_of("cnn1"):
         kernel = model.variables[f"{g.conv}/kernel"].copy()
@@ -149,15 +145,15 @@ def test_figures_draw_what_they_say(analysis):
         for ax in axes[:, col]:
             offsets = [c.get_offsets() for c in ax.collections]
             assert sum(len(o) for o in offsets) == 561
-            assert len(offsets[1]) == nontrivial_mask(model).sum()
+            assert len(offsets[1]) == nontrivial_units(model, "cnn1").mask.sum()
     fig, axes = nz.affine_figure(models)
     for ax, model in zip(axes[0], models):
         points = np.concatenate([c.get_offsets() for c in ax.collections])
-        bn, live = cnn1_batch_norm(model), nontrivial_mask(model)
+        bn, live = cnn1_batch_norm(model), nontrivial_units(model, "cnn1").mask
         np.testing.assert_allclose(np.sort(points[:, 0]), np.sort(bn.scale[live]), rtol=1e-6)
     fig, axes = nz.constants_figure([analysis], 0)
     image = axes[0, 0].images[0].get_array()
-    assert np.ma.count_masked(image) == nontrivial_mask(analysis.model).sum() * analysis.U.shape[2]
+    assert np.ma.count_masked(image) == nontrivial_units(analysis.model, "cnn1").mask.sum() * analysis.U.shape[2]
     unit = nz.explorer_unit(analysis.model)
     fig, axes = nz.flip_figure(analysis, unit, 0)
     maps = analysis.unit_maps(unit, 0)

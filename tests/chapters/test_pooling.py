@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
@@ -17,13 +16,6 @@ from musicnn_nb.model.network import cnn1_group_maps, unit_maps
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import N_MELS, SEGMENT_FRAMES, mel_center_hz
 from musicnn_nb.model.weights import groups_of
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
 
 # -- rows and bands ------------------------------------------------------------------------
 

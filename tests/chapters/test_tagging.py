@@ -2,13 +2,10 @@
 
 import re
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pytest
 from conftest import README_MTT_TOP10
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
@@ -208,7 +205,7 @@ def test_taggram_view_draws_the_taggram_and_the_segments_top_tags(analysis):
     image = images[0]
     assert image.get_array().shape == (len(analysis.tags), analysis.n_segments)
     assert image.get_clim() == (0.0, 1.0)
-    highlight = [p for p in image.axes.patches if p.get_edgecolor()[:3] == matplotlib.colors.to_rgb("cyan")]
+    highlight = [p for p in image.axes.patches if p.get_edgecolor()[:3] == to_rgb("cyan")]
     assert len(highlight) == 1
     assert highlight[0].get_x() == pytest.approx(s - 0.5)
     bars = next(ax for ax in fig.axes if ax.patches and ax is not image.axes)

@@ -1,9 +1,5 @@
 """Chapter 4: CNN_1's one-dimensional kernels as temporal filters (musicnn_nb.temporal)."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 from types import SimpleNamespace
 
 import numpy as np

@@ -1,10 +1,5 @@
 """Chapter 5's facts about the 2-D kernels of CNN_1, checked against independent computations."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy.signal import correlate2d
@@ -22,11 +17,6 @@ def checkpoint_norms(model, group):
     k = model.variables[f"{group.conv}/kernel"]
     return np.sqrt(np.sum(k.astype(np.float64) ** 2, axis=(0, 1, 2)))
 
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_two_d_groups_are_the_tall_ones():

@@ -105,7 +105,7 @@ def test_unit_view_row_of_u_is_the_max_of_the_batch_normalised_map():
     e.redraw()
     a = e.analysis
     maps = a.unit_maps("cnn1/67x7/250", 1)
-    stem_ax = [ax for ax in e.figure.axes if ax.get_title().startswith("row of U")][0]
+    stem_ax = next(ax for ax in e.figure.axes if ax.get_title().startswith("row of U"))
     heights = stem_ax.containers[0].markerline.get_ydata()
     np.testing.assert_allclose(heights, maps.Y_hat.max(axis=0), rtol=1e-6)
     np.testing.assert_allclose(heights, a.U[1, 250], rtol=1e-5, atol=1e-6)
@@ -126,7 +126,7 @@ def test_midend_explorer_switches_layers_and_draws_the_units_rows():
     assert e.view.unit.startswith("cnn4/64x7/") and list(e.group.options) == ["all", "64x7"]
     e.update(View("MTT", 4, unit="cnn4/64x7/44"))
     a = e.analysis
-    lines = [ax for ax in e.figure.axes if ax.get_title().startswith("cnn4/64x7/44 over time")][0].lines
+    lines = next(ax for ax in e.figure.axes if ax.get_title().startswith("cnn4/64x7/44 over time")).lines
     np.testing.assert_allclose(lines[1].get_ydata(), a.V3[4, 44], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(lines[2].get_ydata(), a.V3_hat[4, 44], rtol=1e-4, atol=1e-4)
 

@@ -75,3 +75,33 @@ def test_unit_count_lists_names_as_code_or_none():
     count = UnitCount("MSD", "cnn4", "a criterion", 0.01, (1, 60))
     assert count.listed == "`cnn4/64x7/1`, `cnn4/64x7/60`"
     assert UnitCount("MSD", "cnn4", "a criterion", 0.01, ()).listed == "none"
+
+
+@pytest.mark.parametrize("layer", ["cnn1", "cnn2", "cnn3", "cnn4"])
+def test_trivial_and_nontrivial_units_split_every_layer_at_the_threshold(model_name, layer):
+    model = load_model(model_name)
+    trivial, nontrivial = an.trivial_units(model, layer), an.nontrivial_units(model, layer)
+    assert np.array_equal(trivial.mask, ~nontrivial.mask)
+    assert np.all(model.norms(layer)[list(trivial.rows)] <= an.NORM_THRESHOLD)
+    lo, hi = an.norm_gap(model, layer)
+    assert lo <= an.NORM_THRESHOLD < hi
+    assert an.nontrivial_units(model, layer, lo).rows == an.nontrivial_units(model, layer, np.nextafter(hi, 0)).rows
+
+
+def test_explorer_unit_prefers_a_nontrivial_choice_else_the_largest_norm():
+    model = load_model("MTT")
+    group = groups_of("cnn3")[0]
+    largest = max(model.units("cnn3"), key=lambda u: u.norm).name
+    assert an.explorer_unit(model, (group,)) == largest
+    trivial = an.trivial_units(model, "cnn3").names[0]
+    assert an.explorer_unit(model, (group,), preferred=trivial) == largest
+    other = next(n for n in an.nontrivial_units(model, "cnn3").names if n != largest)
+    assert an.explorer_unit(model, (group,), preferred=other) == other
+
+
+def test_never_active_units_are_rows_of_v_that_stay_zero(analysis):
+    for layer, name in (("cnn2", "V1"), ("cnn3", "V2"), ("cnn4", "V3")):
+        count = an.never_active_units(analysis, layer)
+        v = analysis.arrays[name]
+        assert list(count.rows) == [j for j in range(v.shape[1]) if v[:, j].max() <= 0]
+        assert f"[V_{name[1]}]_(j,t) = 0" in count.criterion
