@@ -30,6 +30,7 @@ test: test-env assets
 benchmark: test-env
 	$(BIN)/python benchmarks/bench_extract.py
 	$(BIN)/python benchmarks/bench_book.py
+	$(BIN)/python benchmarks/bench_explore.py
 
 env: $(VENV)/.book-env
 

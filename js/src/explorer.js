@@ -4,7 +4,7 @@
 // naming its kind (unit, midend, input, taggram, segmentation), layers, recording and first
 // view. This script replaces the cell's static figure and saved controls with live controls
 // and a canvas figure, computed from the data the build wrote once per book next to this
-// file (<recording>.shared.js, <recording>.<model>.js; see musicnn_nb/webexplore.py).
+// file (<recording>.shared.js, <recording>.<model>.js; see musicnn_nb/explore/web.py).
 // Classic scripts, so that the book also works opened from disk (file://).
 //
 // The address remembers the view: #explore?model=MTT&segment=3&unit=cnn1/1x64/461&vmin=-5&vmax=5
@@ -27,21 +27,31 @@
     });
   }
 
+  // The float32 values of a data part: base64 -> zlib -> bytes grouped by position in the
+  // float (see musicnn_nb/explore/web.py, Blob).
+  async function inflate(base64) {
+    const text = atob(base64), packed = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) packed[i] = text.charCodeAt(i);
+    const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
+    const grouped = new Uint8Array(await new Response(stream).arrayBuffer());
+    const n = grouped.length / 4, bytes = new Uint8Array(grouped.length);
+    for (let b = 0; b < 4; b++) for (let i = 0, o = b * n; i < n; i++) bytes[i * 4 + b] = grouped[o + i];
+    return new Float32Array(bytes.buffer);
+  }
+
   // One part of a recording's data, decoded into named Float32Array views (loaded once per page).
   function part(recording, name) {
     const key = `${recording}/${name}`;
     if (!loading[key]) {
-      loading[key] = loadScript(`${HERE}${recording}.${name}.js`).then(() => {
+      loading[key] = loadScript(`${HERE}${recording}.${name}.js`).then(async () => {
         const raw = window[REGISTRY][key];
-        const text = atob(raw.blob), bytes = new Uint8Array(text.length);
-        for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-        const all = new Float32Array(bytes.buffer);
+        delete window[REGISTRY][key];  // keep one decoded copy
+        const all = await inflate(raw.blob);
         const arrays = {};
         for (const [n, [offset, shape]] of Object.entries(raw.index)) {
           const size = shape.reduce((a, b) => a * b, 1);
           arrays[n] = { data: all.subarray(offset, offset + size), shape };
         }
-        delete window[REGISTRY][key];  // keep one decoded copy
         return { meta: raw.meta, arrays };
       });
     }
