@@ -192,13 +192,37 @@
       .map((b) => [b, `${b}\n${Math.round(hz[b]).toLocaleString("en")} Hz`]);
   }
   const SEGMENT_TIME = "time in segment (s)";
+  const TOP = 52;  // room for the two-line title and the segment label
+
+  // Panels flowing left to right in `cols` equal columns, each `span` columns wide: their boxes
+  // and the figure's height. Three columns on a wide page, two on a narrow one.
+  function flow(width, spans, rowH, top = TOP) {
+    const cols = width >= 1000 ? 3 : 2, colW = width / cols, boxes = [];
+    let col = 0, row = 0;
+    for (const span of spans) {
+      const s = Math.min(span, cols);
+      if (col + s > cols) { col = 0; row++; }
+      boxes.push({ x: col * colW, y: top + row * rowH, w: s * colW, h: rowH });
+      col += s;
+    }
+    return { boxes, height: top + (row + 1) * rowH };
+  }
+
+  function heading(ctx, width, u, model, shared, s) {
+    const [name, params] = unitSummary(u, model).split(": ");
+    P.text(ctx, name, width / 2, 10, "center", "middle", "bold 13px sans-serif");
+    P.text(ctx, params, width / 2, 27, "center", "middle", "12px sans-serif");
+    P.text(ctx, segmentTitle(shared, s), 4, 42, "left", "middle");
+  }
 
   // ---------------------------------------------------------------- the kinds of explorer
-  // Each kind: controls it offers, its figure size, compute(view) -> computed, draw(ctx, computed).
+  // Each kind: the controls it offers, layout(width) -> panel boxes and figure height,
+  // compute(explorer, model data, view) -> computed values, draw(explorer, ctx, computed, view).
   const KINDS = {};
 
   KINDS.unit = {
-    controls: ["model", "segment", "unit", "scale"], size: [1180, 640],
+    controls: ["model", "segment", "unit", "scale"],
+    layout: (width) => flow(width, [1, 1, 1, 1, 1, 1], 300),
     compute(ex, md, v) {
       const u = unitInfo(ex.shared, md, v.unit);
       const out = cnn1Unit(u, mHat(ex.shared, md, v.segment));
@@ -209,36 +233,34 @@
     },
     draw(ex, ctx, c, v) {
       const shared = ex.shared, u = c.unit, g = u.group, oneD = g.rows === 1;
-      const W = 1180, colW = [300, 440, 440], rowH = 300, top = 36;
-      const box = (col, row) => ({ x: colW.slice(0, col).reduce((a, b) => a + b, 0), y: top + row * rowH, w: colW[col], h: rowH });
-      P.text(ctx, unitSummary(u, v.model), W / 2, 12, "center", "middle", "13px sans-serif");
-      P.text(ctx, segmentTitle(shared, v.segment), 4, 28, "left", "middle");
+      const [kernelBox, preBox, yBox, yHatBox, uBox, winBox] = ex.layout.boxes;
+      heading(ctx, ex.width, u, v.model, shared, v.segment);
       const lag = (j) => (j - Math.floor((g.frames - 1) / 2)) * shared.meta.frame_seconds;
       if (oneD) {
         const x = Float32Array.from({ length: g.frames }, (_, j) => lag(j));
         const [lo, hi] = range(u.kernel);
-        P.lines(ctx, box(0, 0), { series: [{ x, y: u.kernel }], xlim: [x[0], x[x.length - 1]], ylim: P.valueRange(lo, hi),
+        P.lines(ctx, kernelBox, { series: [{ x, y: u.kernel }], xlim: [x[0], x[x.length - 1]], ylim: P.valueRange(lo, hi),
           zero: true, title: `kernel K${u.index}`, xlabel: "time lag (s)", ylabel: "weight" });
       } else {
         const [lo, hi] = range(u.kernel);
         const sc = colourScale(shared, lo, hi, v, true);
         const dt = shared.meta.frame_seconds;
-        P.heatmap(ctx, box(0, 0), { data: u.kernel, rows: g.rows, cols: g.frames, extent: [lag(0) - dt / 2, lag(g.frames - 1) + dt / 2, -0.5, g.rows - 0.5],
+        P.heatmap(ctx, kernelBox, { data: u.kernel, rows: g.rows, cols: g.frames, extent: [lag(0) - dt / 2, lag(g.frames - 1) + dt / 2, -0.5, g.rows - 0.5],
           ...sc, title: `kernel K${u.index}`, xlabel: "time lag (s)", ylabel: "kernel row (mel band offset)" });
       }
       const rowLabel = oneD ? "mel band" : `output row (bands f…f+${g.rows - 1})`;
-      const maps = [["pre", "K ⋆ M̂dB + b", 1, 0], ["Y", "Y = ReLU(K ⋆ M̂dB + b)", 2, 0], ["Y_hat", "Ŷ after batch-norm", 0, 1]];
+      const maps = [["pre", "K ⋆ M̂dB + b", preBox], ["Y", "Y = ReLU(K ⋆ M̂dB + b)", yBox], ["Y_hat", "Ŷ after batch-norm", yHatBox]];
       c.scales = {};
-      for (const [key, title, col, row] of maps) {
+      for (const [key, title, box] of maps) {
         const sc = colourScale(shared, ...c.ranges[key], v, false);
         c.scales[key] = sc;
-        P.heatmap(ctx, box(col, row), { data: key === "pre" ? c.pre : c[key], rows: c.rows, cols: F, extent: [...timeExtent(shared), -0.5, c.rows - 0.5],
+        P.heatmap(ctx, box, { data: key === "pre" ? c.pre : c[key], rows: c.rows, cols: F, extent: [...timeExtent(shared), -0.5, c.rows - 0.5],
           ...sc, title, xlabel: SEGMENT_TIME, ylabel: rowLabel, yticks: oneD ? melTicks(shared) : null });
       }
       const t = times(shared), xlim = [-shared.meta.frame_seconds, t[F - 1] + shared.meta.frame_seconds];
-      P.lines(ctx, box(1, 1), { series: [{ x: t, y: c.U_row, kind: "stem", color: "#1f77b4" }], xlim, ylim: P.valueRange(...c.uRange),
+      P.lines(ctx, uBox, { series: [{ x: t, y: c.U_row, kind: "stem", color: "#1f77b4" }], xlim, ylim: P.valueRange(...c.uRange),
         zero: true, title: "row of U: max over frequency of Ŷ", xlabel: SEGMENT_TIME, ylabel: `[U]${u.index},t` });
-      P.lines(ctx, box(2, 1), { series: [{ x: t, y: c.winner, kind: "dots", color: "#1f77b4" }], xlim, ylim: [-0.5, c.rows - 0.5],
+      P.lines(ctx, winBox, { series: [{ x: t, y: c.winner, kind: "dots", color: "#1f77b4" }], xlim, ylim: [-0.5, c.rows - 0.5],
         title: `winning row (${c.tied} tied frames left out)`, xlabel: SEGMENT_TIME, ylabel: rowLabel, yticks: oneD ? melTicks(shared) : null });
     },
   };
@@ -263,7 +285,8 @@
   }
 
   KINDS.midend = {
-    controls: ["model", "segment", "unit", "scale"], size: [1180, 640],
+    controls: ["model", "segment", "unit", "scale"],
+    layout: (width) => flow(width, [1, 1, 1, 1, 2], 300),
     compute(ex, md, v) {
       const u = unitInfo(ex.shared, md, v.unit);
       const [source, out] = LAYER_IO[u.layer];
@@ -277,26 +300,23 @@
     },
     draw(ex, ctx, c, v) {
       const shared = ex.shared, u = c.unit, md = ex.models[v.model];
-      const W = 1180, colW = [300, 440, 440], rowH = 300, top = 36;
-      const box = (col, row, span = 1) => ({ x: colW.slice(0, col).reduce((a, b) => a + b, 0), y: top + row * rowH,
-                                               w: colW.slice(col, col + span).reduce((a, b) => a + b, 0), h: rowH });
-      P.text(ctx, unitSummary(u, v.model), W / 2, 12, "center", "middle", "13px sans-serif");
-      P.text(ctx, segmentTitle(shared, v.segment), 4, 28, "left", "middle");
+      const [kernelBox, inputBox, outputBox, rowsBox, seriesBox] = ex.layout.boxes;
+      heading(ctx, ex.width, u, v.model, shared, v.segment);
       const rows = u.group.rows, dt = shared.meta.frame_seconds;
       const [klo, khi] = range(u.kernel);
-      P.heatmap(ctx, box(0, 0), { data: u.kernel, rows, cols: 7, extent: [-3.5 * dt, 3.5 * dt, -0.5, rows - 0.5],
+      P.heatmap(ctx, kernelBox, { data: u.kernel, rows, cols: 7, extent: [-3.5 * dt, 3.5 * dt, -0.5, rows - 0.5],
         ...colourScale(shared, klo, khi, v, true), title: `kernel of ${u.name}`, xlabel: "time lag (s)", ylabel: `input row (${MATH[c.source]})` });
       const [elo, ehi] = range([...c.energy, 0]);
-      P.lines(ctx, box(0, 1), { series: [{ x: Float32Array.from({ length: rows }, (_, i) => i), y: c.energy }], flip: true,
+      P.lines(ctx, rowsBox, { series: [{ x: Float32Array.from({ length: rows }, (_, i) => i), y: c.energy }], flip: true,
         xlim: P.valueRange(elo, ehi), ylim: [-0.5, rows - 0.5], title: "where the kernel puts its weight",
         xlabel: "kernel norm per input row", ylabel: `input row (${MATH[c.source]})` });
       c.scales = {};
-      for (const [key, data, name, col, title, label] of [["input", c.input, c.source, 1, `input: ${MATH[c.source]}`, "row"],
-                                                           ["output", c.output, c.out, 2, `output ${MATH[c.out]} (unit ${u.index} marked)`, "unit"]]) {
+      for (const [key, data, name, box, title, label] of [["input", c.input, c.source, inputBox, `input: ${MATH[c.source]}`, "row"],
+                                                           ["output", c.output, c.out, outputBox, `output ${MATH[c.out]} (unit ${u.index} marked)`, "unit"]]) {
         const sc = colourScale(shared, ...wholeRange(md, name), v, false);
         c.scales[key] = sc;
         const n = data.length / F;
-        const h = P.heatmap(ctx, box(col, 0), { data, rows: n, cols: F, extent: [...timeExtent(shared), -0.5, n - 0.5], ...sc,
+        const h = P.heatmap(ctx, box, { data, rows: n, cols: F, extent: [...timeExtent(shared), -0.5, n - 0.5], ...sc,
           title, xlabel: SEGMENT_TIME, ylabel: label });
         if (key === "output") {
           ctx.save(); ctx.setLineDash([4, 3]); ctx.strokeStyle = "#000"; ctx.lineWidth = 0.8; ctx.beginPath();
@@ -304,7 +324,7 @@
         }
       }
       const t = times(shared);
-      P.lines(ctx, box(1, 1, 2), { series: [
+      P.lines(ctx, seriesBox, { series: [
         { x: t, y: c.pre_activation, color: "#1f77b4", label: "pre-activation" },
         { x: t, y: c.V, color: "#ff7f0e", label: "V (after ReLU)" },
         { x: t, y: c.V_hat, color: "#2ca02c", label: "V̂ (after batch-norm)" }],
@@ -314,7 +334,8 @@
   };
 
   KINDS.input = {
-    controls: ["model", "segment", "scale"], size: [1180, 360],
+    controls: ["model", "segment", "scale"],
+    layout: (width) => ({ boxes: [0, 1].map((i) => ({ x: (i * width) / 2, y: 10, w: width / 2, h: 340 })), height: 360 }),
     compute(ex, md, v) {
       const shared = ex.shared;
       shared.mRange = shared.mRange || range(shared.arrays.M_dB.data);
@@ -329,14 +350,17 @@
        ["M_hat", `M̂_dB (${v.model} input batch-norm), segment ${v.segment}`, "normalised value"]].forEach(([key, title, barLabel], i) => {
         const sc = colourScale(shared, ...c.ranges[key], v, false);
         c.scales[key] = sc;
-        P.heatmap(ctx, { x: i * 590, y: 10, w: 590, h: 340 }, { data: c[key], rows: BANDS, cols: F, extent: [...timeExtent(shared), -0.5, BANDS - 0.5],
+        P.heatmap(ctx, ex.layout.boxes[i], { data: c[key], rows: BANDS, cols: F, extent: [...timeExtent(shared), -0.5, BANDS - 0.5],
           ...sc, title, xlabel: SEGMENT_TIME, ylabel: "mel band", yticks: melTicks(shared, 6), barLabel });
       });
     },
   };
 
   KINDS.taggram = {
-    controls: ["model", "segment", "scale"], size: [1180, 700],
+    controls: ["model", "segment", "scale"],
+    layout: (width) => (width >= 1000
+      ? { boxes: [{ x: 60, y: 10, w: width - 480, h: 680 }, { x: width - 340, y: 10, w: 340, h: 360 }], height: 700 }
+      : { boxes: [{ x: 60, y: 10, w: width - 60, h: 680 }, { x: 60, y: 700, w: width - 60, h: 320 }], height: 1030 }),
     compute(ex, md, v) {
       const g = md.arrays.taggram, S = g.shape[0], tags = md.meta.tags;
       const image = new Float32Array(tags.length * S);  // tags x segments
@@ -351,14 +375,14 @@
       const cmap = v.cmap !== "automatic" ? v.cmap : shared.meta.sequential;
       c.scales = { taggram: { ...sc, cmap } };
       const starts = shared.meta.segment_start_s;
-      const h = P.heatmap(ctx, { x: 60, y: 10, w: 700, h: 680 }, { data: c.taggram, rows: tags.length, cols: S, extent: [-0.5, S - 0.5, -0.5, tags.length - 0.5],
+      const h = P.heatmap(ctx, ex.layout.boxes[0], { data: c.taggram, rows: tags.length, cols: S, extent: [-0.5, S - 0.5, -0.5, tags.length - 0.5],
         ...sc, lut: shared.meta.colormaps[cmap], title: `${v.model} taggram of ${shared.meta.file}`, xlabel: "segment start (s)",
         yticks: tags.map((t, i) => [i, t]), ytickFont: "8px sans-serif", xticks: starts.map((s, i) => [i, s.toFixed(1)]),
         barLabel: "tag weight (sigmoid output)" });
       ctx.strokeStyle = "cyan"; ctx.lineWidth = 2;
       ctx.strokeRect(h.sx(v.segment - 0.5), h.rect.y, h.sx(v.segment + 0.5) - h.sx(v.segment - 0.5), h.rect.h);
       const n = c.top.length, y = Float32Array.from({ length: n }, (_, i) => n - 1 - i);
-      const box = { x: 840, y: 10, w: 340, h: 360 };
+      const box = ex.layout.boxes[1];
       const r = P.lines(ctx, box, { series: [], xlim: [0, Math.max(1e-6, ...c.top.map((t) => t[1])) * 1.05], ylim: [-0.6, n - 0.4],
         yticks: c.top.map((t, i) => [n - 1 - i, t[0]]), title: `top ${n} tags in ${segmentTitle(shared, v.segment)}`, xlabel: "tag weight" });
       ctx.fillStyle = "#1f77b4";
@@ -367,7 +391,8 @@
   };
 
   KINDS.segmentation = {
-    controls: ["model", "segment", "scale"], size: [1180, 760],
+    controls: ["model", "segment", "scale"],
+    layout: (width) => ({ boxes: [{ x: 0, y: 10, w: width, h: 230 }, { x: 0, y: 260, w: width, h: 490 }], height: 760 }),
     compute(ex, md, v) {
       const s = v.segment, U = uSegment(md, s), V1 = segmentOf(md, "V1_hat", s), V2 = segmentOf(md, "V2_hat", s), V3 = segmentOf(md, "V3_hat", s);
       const V12 = sum(V1, V2), V123 = sum(V12, V3);
@@ -391,14 +416,14 @@
         shared.whole = { data: whole, range: range(m) };
       }
       const starts = shared.meta.segment_start_s, end = starts[S - 1] + shared.meta.segment_seconds;
-      const top = P.heatmap(ctx, { x: 0, y: 10, w: 1180, h: 230 }, { data: shared.whole.data, rows: BANDS, cols: F * S, extent: [-dt / 2, end - dt / 2, -0.5, BANDS - 0.5],
+      const top = P.heatmap(ctx, ex.layout.boxes[0], { data: shared.whole.data, rows: BANDS, cols: F * S, extent: [-dt / 2, end - dt / 2, -0.5, BANDS - 0.5],
         ...colourScale(shared, ...shared.whole.range, { auto: true, cmap: "automatic" }, true), title: `the recording cut into ${S} segments of ${shared.meta.segment_seconds.toFixed(2)} s`,
         xlabel: "time (s)", ylabel: "mel band", yticks: melTicks(shared, 4), barLabel: "M_dB" });
       ctx.strokeStyle = "cyan"; ctx.lineWidth = 2;
       ctx.strokeRect(top.sx(starts[v.segment]), top.rect.y + 1, top.sx(starts[v.segment] + shared.meta.segment_seconds) - top.sx(starts[v.segment]), top.rect.h - 2);
       const sc = colourScale(shared, ...c.wRange, v, false);
       c.scales = { W: sc };
-      const h = P.heatmap(ctx, { x: 0, y: 260, w: 1180, h: 490 }, { data: c.W, rows: 753, cols: F, extent: [...timeExtent(shared), -0.5, 752.5], ...sc,
+      const h = P.heatmap(ctx, ex.layout.boxes[1], { data: c.W, rows: 753, cols: F, extent: [...timeExtent(shared), -0.5, 752.5], ...sc,
         title: `W of ${segmentTitle(shared, v.segment)} (${v.model}): 753 rows × ${F} frames`, xlabel: SEGMENT_TIME, ylabel: "row of W", barLabel: "value" });
       ctx.strokeStyle = "#000";
       for (const [row, dash] of [[204, [2, 2]], [408, [2, 2]], [459, [2, 2]], [510, [2, 2]], [561, []], [625, []], [689, []]]) {
@@ -438,6 +463,8 @@
       const [view, problem] = await this.fromAddress();
       await this.setView(view, { keepAddress: !problem });
       if (problem) this.say(problem);
+      let pending = 0;  // a new width redraws once the window stops changing
+      window.addEventListener("resize", () => { clearTimeout(pending); pending = setTimeout(() => { if (this.computed) this.draw(); }, 100); });
       window.addEventListener("hashchange", async () => {
         const [v, p] = await this.fromAddress();
         if (!p) await this.setView(v, { keepAddress: true }); else this.say(p);
@@ -603,12 +630,9 @@
       }
       const [v, problem] = this.resolve(next);
       if (!v) { this.sync(); this.say(problem); return; }
-      const md = this.models[v.model];
-      this.computed = this.kind.compute(this, md, v);
+      this.computed = this.kind.compute(this, this.models[v.model], v);
       this.view = v;
-      const [w, h] = this.kind.size;
-      const ctx = P.setup(this.ui.canvas, w, h);
-      this.kind.draw(this, ctx, this.computed, v);
+      this.draw();
       this.drawCount++;
       this.sync();
       if (fromControl) this.say("");
@@ -618,6 +642,14 @@
         if (location.hash !== href && (fromControl || location.hash.startsWith("#explore?"))) history.replaceState(null, "", href);
       }
       this.lastDrawMs = performance.now() - started;
+    }
+
+    // Draw the computed view at the width the page gives the explorer (at most 1180 px).
+    draw() {
+      this.width = Math.max(560, Math.min(1180, Math.floor(this.island.clientWidth || 1180)));
+      this.layout = this.kind.layout(this.width);
+      const ctx = P.setup(this.ui.canvas, this.width, this.layout.height);
+      this.kind.draw(this, ctx, this.computed, this.view);
     }
 
     // Make the controls show this.view (never triggers a redraw).

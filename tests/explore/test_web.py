@@ -182,9 +182,11 @@ def test_every_control_redraws_what_it_should(site, browser):
     audio_before = root.locator("audio").get_attribute("src")
     root.locator("input[type=range]").fill("4")
     after = pixels(page, i)
-    kernel_panel = (slice(40, 330), slice(0, 290))  # the kernel does not depend on the segment
-    assert (before != after).any(axis=2)[330:].sum() > 1000, "the segment slider changed no map"
-    assert np.array_equal(before[kernel_panel], after[kernel_panel]), "the segment slider changed the kernel"
+    kernel, maps = page.evaluate(f"[0, 3].map(k => window.__explorer[{i}].layout.boxes[k])")  # kernel, Ŷ panels
+    inside = [(slice(int(b["y"]), int(b["y"] + b["h"])), slice(int(b["x"]), int(b["x"] + b["w"])))
+              for b in (kernel, maps)]
+    assert (before[inside[1]] != after[inside[1]]).any(axis=2).sum() > 1000, "the segment slider changed no map"
+    assert np.array_equal(before[inside[0]], after[inside[0]]), "the segment slider changed the kernel"
     assert root.locator("audio").get_attribute("src") != audio_before, "the player did not follow the segment"
     steps = [("model", lambda: root.locator("button[data-model=MTT]").click()),
              ("unit", lambda: root.locator("select[aria-label=unit]").select_option(index=3)),
@@ -258,4 +260,23 @@ def test_works_opened_from_disk(site, browser):
     page, problems = open_page(browser, (folder / "index.html").as_uri(), "file://")
     got = show(page, "midend", model="MTT", segment=2, unit="cnn4/64x7/5")
     assert len(got["V_hat"]) == 187
+    assert not problems, problems
+
+
+def test_plot_module_ticks_and_labels_match_python(site, browser):
+    """The canvas module's number formatting is Python's ``g`` format, and its tick labels
+    tell neighbours apart (as WholeTicks does for the matplotlib figures)."""
+    from musicnn_nb.explore.widgets import WholeTicks
+
+    folder, origin = site
+    page, problems = open_page(browser, f"{origin}/index.html", origin)
+    values = [0.000123456, 1.5e-30, -2.71828, 1234567.0, 0.1, 100.0, 99.95, -0.5, 3e-5, 12.0]
+    got = page.evaluate("v => v.map(x => MusicnnPlot.formatG(x, 3))", values)
+    assert got == [f"{v:.3g}" for v in values]
+    for lo, hi in ((0.0, 1.0), (-5.0, 5.0), (-0.0123, 0.0456), (2.992, 29.92), (-3e-30, 4e-30)):
+        ticks = page.evaluate("([lo, hi]) => MusicnnPlot.ticks(lo, hi, 5)", [lo, hi])
+        assert 2 <= len(ticks) <= 11 and all(lo - 1e-12 <= t <= hi + 1e-12 for t in ticks), (lo, hi, ticks)
+        labels = page.evaluate("t => MusicnnPlot.formatTicks(t)", ticks)
+        assert len(set(labels)) == len(labels), labels
+        assert labels == WholeTicks().format_ticks(ticks), (labels, ticks)
     assert not problems, problems
