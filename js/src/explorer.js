@@ -661,11 +661,15 @@
       if (ui.unit) {
         const layer = this.layerOf(v.unit);
         if (ui.layer) ui.layer.value = layer;
-        ui.group.replaceChildren(...["all", ...groupsOf(this.shared, layer).map((g) => g.name)].map((g) => el("option", { value: g, text: g })));
+        const lists = [v.model, layer, v.group, v.nontrivial].join();
+        if (this.lists !== lists) {  // the option lists change with these only
+          this.lists = lists;
+          ui.group.replaceChildren(...["all", ...groupsOf(this.shared, layer).map((g) => g.name)].map((g) => el("option", { value: g, text: g })));
+          const options = this.units(v.model, layer, v.group, v.nontrivial);
+          ui.unit.replaceChildren(...options.map((u) => el("option", { value: u, text: u })));
+        }
         ui.group.value = v.group;
         ui.nontrivial.checked = v.nontrivial;
-        const options = this.units(v.model, layer, v.group, v.nontrivial);
-        ui.unit.replaceChildren(...options.map((u) => el("option", { value: u, text: u })));
         ui.unit.value = v.unit;
       }
       if (ui.auto) {

@@ -154,13 +154,18 @@
     return { rect: r, ...scale };
   }
 
+  const barCanvas = document.createElement("canvas");
+
   function colorbar(ctx, b, o) {
+    barCanvas.width = 1; barCanvas.height = 256;  // the map, top = vmax, drawn stretched
+    const bctx = barCanvas.getContext("2d"), strip = bctx.createImageData(1, 256);
     for (let i = 0; i < 256; i++) {
-      const j = i * 3;
-      ctx.fillStyle = `rgb(${o.lut[j]},${o.lut[j + 1]},${o.lut[j + 2]})`;
-      const y0 = b.y + b.h - ((i + 1) / 256) * b.h;
-      ctx.fillRect(b.x, y0, b.w, b.h / 256 + 0.5);
+      const k = (255 - i) * 4, j = i * 3;
+      strip.data[k] = o.lut[j]; strip.data[k + 1] = o.lut[j + 1]; strip.data[k + 2] = o.lut[j + 2]; strip.data[k + 3] = 255;
     }
+    bctx.putImageData(strip, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(barCanvas, b.x, b.y, b.w, b.h);
     ctx.strokeStyle = INK;
     ctx.strokeRect(Math.round(b.x) + 0.5, Math.round(b.y) + 0.5, Math.round(b.w), Math.round(b.h));
     const values = ticks(o.vmin, o.vmax, Math.max(2, Math.floor(b.h / 35)));
