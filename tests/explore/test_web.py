@@ -8,7 +8,9 @@ input are driven as a reader would.
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
 import random
 import shutil
 import threading
@@ -165,12 +167,11 @@ def test_unit_and_midend_views_compute_the_package_values(site, browser):
 
 
 def pixels(page, index: int) -> np.ndarray:
-    """The explorer's canvas as an RGBA array (device pixels)."""
-    data = page.evaluate("""i => { const c = window.__explorer[i].ui.canvas;
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        return [c.width, c.height, Array.from(d)]; }""", index)
-    width, height, values = data
-    return np.array(values, dtype=np.uint8).reshape(height, width, 4)
+    """The explorer's canvas as an RGBA array (device pixels), passed as a PNG."""
+    from PIL import Image
+
+    url = page.evaluate("i => window.__explorer[i].ui.canvas.toDataURL('image/png')", index)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
 
 
 def test_every_control_redraws_what_it_should(site, browser):
