@@ -40,6 +40,7 @@ lint: test-env
 benchmark: test-env
 	$(BIN)/python benchmarks/bench_extract.py
 	$(BIN)/python benchmarks/bench_book.py
+	$(BIN)/python benchmarks/bench_explore.py
 
 env: $(VENV)/.book-env
 

@@ -4,6 +4,8 @@
   declared ``const THEBE_JS_URL`` twice; repeated scripts are dropped.
 * The widgets HTML manager calls MathJax 2's ``MathJax.Hub.Queue``; a small deferred script,
   run after MathJax 3 has loaded, provides it.
+* A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts,
+  and the data they compute their views from is written once, into ``_static/explore``.
 * The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
   outputs (figures, saved widget state) are left out, which keeps the site a third smaller.
 """
@@ -12,6 +14,8 @@ import json
 from pathlib import Path
 
 SHIM = "widgets_mathjax_shim.js"
+ISLAND = 'class="musicnn-explorer"'
+EXPLORE = "explore"  # folder of _static with the explorers' scripts and data
 
 
 def _add_static(app):
@@ -29,7 +33,29 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
             scripts.append(script)
     if any(str(script.filename).endswith("widgets/embed.js") for script in scripts):
         scripts.append(_JavaScript(f"_static/{SHIM}", priority=900, defer="defer"))
+    if ISLAND in context.get("body", ""):
+        from musicnn_nb.explore.web import SCRIPT_NAMES
+
+        scripts += [_JavaScript(f"_static/{EXPLORE}/{name}", priority=800, defer="defer") for name in SCRIPT_NAMES]
     context["script_files"][:] = scripts
+
+
+def _write_explorer_data(app, exception):
+    """The explorers' scripts and the recording's data, once for the whole book, if a page has
+    an explorer. Every explorer must show the book's recording (the chapters all do)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    pages = [p for p in Path(app.outdir).rglob("*.html") if ISLAND in p.read_text(encoding="utf-8")]
+    if not pages:
+        return
+    from musicnn_nb.explore.web import install, recording_key
+
+    key = recording_key()
+    for page in pages:
+        if f"&quot;recording&quot;: &quot;{key}&quot;" not in page.read_text(encoding="utf-8"):
+            raise RuntimeError(f"{page.name}: an explorer shows another recording than the book's "
+                               f"({key}); the page could not load its data.")
+    install(Path(app.outdir) / "_static" / EXPLORE)
 
 
 def _strip_downloads(app, exception):
@@ -48,4 +74,5 @@ def setup(app):
     app.connect("builder-inited", _add_static)
     app.connect("html-page-context", _fix_scripts, priority=999)
     app.connect("build-finished", _strip_downloads)
+    app.connect("build-finished", _write_explorer_data)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

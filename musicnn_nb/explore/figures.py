@@ -81,6 +81,8 @@ def segment_label(fig: Figure) -> Text:
 class InputView(ExplorerFigure):
     """Chapter 3: one segment's M_dB and the normalised M̂_dB the network sees."""
 
+    web = "input"  # its version in the built page (musicnn_nb.explore.web)
+
     def __init__(self, fig: Figure, a: Analysis, view: View):
         super().__init__(fig, a, view)
         left, right = fig.subplots(1, 2)
@@ -106,6 +108,8 @@ class InputView(ExplorerFigure):
 class TaggramView(ExplorerFigure):
     """Chapter 1: the taggram (tags x segments) with the chosen segment outlined, and that
     segment's ten largest tag weights. Colour limits default to the sigmoid's [0, 1]."""
+
+    web = "taggram"  # its version in the built page (musicnn_nb.explore.web)
 
     def __init__(self, fig: Figure, a: Analysis, view: View):
         super().__init__(fig, a, view)
@@ -146,6 +150,8 @@ class SegmentationView(ExplorerFigure):
     The colour controls act on W; the spectrogram keeps its automatic scale.
     """
 
+    web = "segmentation"  # its version in the built page (musicnn_nb.explore.web)
+
     def __init__(self, fig: Figure, a: Analysis, view: View):
         super().__init__(fig, a, view)
         top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": (1, 2.2)})
@@ -183,6 +189,8 @@ class UnitView(ExplorerFigure):
     max at each frame (frames where every row ties are left out). The colour controls act on
     the three maps.
     """
+
+    web = "unit"  # its version in the built page (musicnn_nb.explore.web)
 
     MAPS = (("pre", "pre_activation", "$K \\star \\hat M_{dB} + b$"),
             ("Y", "Y", "$Y$ = ReLU($K \\star \\hat M_{dB} + b$)"),
@@ -273,6 +281,8 @@ class MidendView(ExplorerFigure):
     whole batch-normalised output V̂_k with the unit's row marked. The colour controls act on
     the input and output matrices.
     """
+
+    web = "midend"  # its version in the built page (musicnn_nb.explore.web)
 
     SERIES = (("pre_activation", "pre-activation"), ("V", "$V$ (after ReLU)"),
               ("V_hat", "$\\hat V$ (after batch-norm)"))

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
-from IPython.display import Audio, Image, display
+from IPython.display import HTML, Audio, Image, display
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
@@ -37,6 +37,7 @@ from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, ScalarFormatter
 
+from musicnn_nb.explore.web import island_html, recording_key
 from musicnn_nb.facts.units import nontrivial_units
 from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import MusicnnNbError
@@ -439,9 +440,22 @@ class Explorer:
     def _player(self) -> Audio:
         return Audio(self.analysis.segment_samples(self.view.segment), rate=SAMPLE_RATE)
 
+    def island(self) -> str:
+        """The element by which the built page's script draws this explorer in the browser
+        (see :mod:`musicnn_nb.explore.web`); empty when the figure type has no page version."""
+        kind = getattr(self.kind, "web", None)
+        if kind is None:
+            return ""
+        v = self.view
+        first = {"model": v.model, "segment": v.segment, "unit": v.unit, "vmin": v.vmin, "vmax": v.vmax, "cmap": v.cmap}
+        return island_html(kind, recording_key(self.path), first, self.layers, self.path.suffix.lower())
+
     def show(self) -> Explorer:
-        """Display figure, controls and player (the figure is also the static default)."""
+        """Display figure, controls and player (the figure is also the static default), after
+        the island from which the built page draws the same explorer without a kernel."""
         self.redraw()
+        if island := self.island():
+            display(HTML(island))
         self._figure_handle = display(Image(self.png), display_id=True)
         display(self.controls)
         self._player_handle = display(self._player(), display_id=True)

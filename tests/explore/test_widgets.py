@@ -244,3 +244,23 @@ def test_tick_labels_carry_their_whole_value():
     assert ticks.format_ticks([-5e-12, 0.0, 5e-12]) == ["-5e-12", "0", "5e-12"]
     assert ticks.format_ticks([-0.0, 10000.0, 20000.0]) == ["0", "10000", "20000"]
     assert ticks.format_ticks([0.2101, 0.2102]) == ["0.2101", "0.2102"]  # neighbours stay apart
+
+
+def test_island_names_the_page_explorer_and_no_machine_path():
+    """The explorer cell's island tells the built page what to draw: the kind, the recording
+    by content (never by path), the layers and the first view."""
+    import json
+    from html import unescape
+
+    from musicnn_nb.explore.web import recording_key
+
+    e = Explorer(figures.MidendView, path=CLIP, view=View("MTT", 2, unit="cnn3/64x7/5"),
+                 controls=("model", "segment", "unit", "scale"), layers=("cnn2", "cnn3", "cnn4"))
+    island = e.island()
+    config = json.loads(unescape(island.split('data-explorer="', 1)[1].rsplit('"', 1)[0]))
+    assert config == {"kind": "midend", "recording": recording_key(CLIP), "audio": ".mp3",
+                      "layers": ["cnn2", "cnn3", "cnn4"],
+                      "view": {"model": "MTT", "segment": 2, "unit": "cnn3/64x7/5", "vmin": None, "vmax": None,
+                               "cmap": None}}
+    assert str(CLIP.parent) not in island
+    assert Explorer(figures.InputView, path=CLIP).island().count("musicnn-explorer") == 1

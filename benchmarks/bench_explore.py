@@ -1,0 +1,163 @@
+"""Explorers in the built pages: how long a reader waits, in headless Chromium, served locally.
+
+1. Redraw after one change, per explorer and kind of change (segment, colour scale, unit,
+   model), from the input event to the next painted frame; median and 95th percentile,
+   against the one-frame (16 ms) and 50 ms targets. The reference measured in the same run is
+   an empty change: the input event to the next frame with nothing to redraw.
+2. Each chapter of a built book (``--book``, default ``_build/html``) from navigation to an
+   explorer that has answered its first change (target: 2 s for the heaviest).
+3. The built book's size on disk (target: 40 MB).
+
+    .venv/bin/python benchmarks/bench_explore.py [--book _build/html] [--repeats 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from musicnn_nb.explore.web import island_html, recording_key, standalone_page
+from musicnn_nb.model.audio import default_audio
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+EXPLORERS = {"unit": ("cnn1/38x7/12", ("cnn1",)), "midend": ("cnn2/561x7/0", ("cnn2", "cnn3", "cnn4")),
+             "input": (None, ("cnn1",)), "taggram": (None, ("cnn1",)), "segmentation": (None, ("cnn1",))}
+
+# One change driven through the explorer's own controls, timed from the input event to the
+# frame after the redraw. `kind` picks the control; every call alternates between two values.
+MEASURE = """async ([i, kind, n]) => {
+  const ex = window.__explorer[i], ui = ex.ui;
+  const frame = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+  const times = [];
+  for (let k = 0; k < n; k++) {
+    await frame();
+    const count = ex.drawCount, t0 = performance.now();
+    if (kind === 'segment') {
+      ui.segment.value = String((ex.view.segment + 1) % 10);
+      ui.segment.dispatchEvent(new Event('input'));
+    } else if (kind === 'colour scale') {
+      ui.vmin.value = String(-1 - (k % 2));
+      ui.vmax.value = String(1 + (k % 2));
+      ui.vmax.dispatchEvent(new Event('change'));
+    } else if (kind === 'unit') {
+      const o = ui.unit.options;
+      ui.unit.value = o[(ui.unit.selectedIndex + 1) % o.length].value;
+      ui.unit.dispatchEvent(new Event('change'));
+    } else if (kind === 'model') {
+      ui.model[ex.view.model === 'MSD' ? 1 : 0].click();
+    }
+    while (kind !== 'nothing' && ex.drawCount === count) await new Promise(r => setTimeout(r, 0));
+    await new Promise(r => requestAnimationFrame(r));
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+
+
+READY = "window.__explorer && window.__explorer.length && window.__explorer.every(e => e.drawCount > 0)"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def summary(times: list[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def redraws(browser, repeats: int) -> bool:
+    folder = Path(tempfile.mkdtemp(prefix="bench-explore-"))
+    key, suffix = recording_key(), default_audio().suffix.lower()
+    islands = [island_html(kind, key, {"model": "MSD", "segment": 0, "unit": unit}, layers, suffix)
+               for kind, (unit, layers) in EXPLORERS.items()]
+    standalone_page(folder, islands)
+    server, origin = serve(folder)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{origin}/index.html")
+    page.wait_for_function(READY, timeout=60_000)
+    for i in range(len(EXPLORERS)):  # both models' data loaded before timing
+        page.evaluate("async i => { const ex = window.__explorer[i]; await ex.model('MTT'); }", i)
+    reference = summary(page.evaluate(MEASURE, [0, "nothing", repeats]))
+    print(f"reference: an empty change, input event to next frame: median {reference[0]:.1f} ms, "
+          f"p95 {reference[1]:.1f} ms")
+    print(f"{'explorer':<13} {'change':<13} {'median ms':>9} {'p95 ms':>7} {'median/16ms':>11} {'p95/50ms':>9} "
+          f"{'median/ref':>10}")
+    ok = True
+    for i, kind in enumerate(EXPLORERS):
+        changes = ["segment", "colour scale", "model"] + (["unit"] if EXPLORERS[kind][0] else [])
+        for change in changes:
+            median, p95 = summary(page.evaluate(MEASURE, [i, change, repeats]))
+            ok &= median <= 16 and p95 <= 50
+            print(f"{kind:<13} {change:<13} {median:9.1f} {p95:7.1f} {median / 16:11.2f} {p95 / 50:9.2f} "
+                  f"{median / max(reference[0], 1e-3):10.1f}")
+    page.close()
+    server.shutdown()
+    shutil.rmtree(folder)
+    return ok
+
+
+def chapters(browser, book: Path) -> bool:
+    pages = sorted(p for p in book.rglob("*.html")
+                   if 'class="musicnn-explorer"' in p.read_text(encoding="utf-8"))
+    if not pages:
+        print(f"no built page with an explorer under {book}: build the book first (make book)")
+        return True
+    server, origin = serve(book)
+    worst = 0.0
+    print(f"{'chapter':<28} {'to first answered change (s)':>29}")
+    for path in pages:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        start = time.perf_counter()
+        page.goto(f"{origin}/{path.relative_to(book).as_posix()}", wait_until="commit")
+        page.wait_for_function(READY, timeout=60_000, polling=10)
+        page.evaluate(MEASURE, [0, "segment", 1])
+        seconds = time.perf_counter() - start
+        worst = max(worst, seconds)
+        print(f"{path.stem:<28} {seconds:29.2f}")
+        page.close()
+    server.shutdown()
+    size = sum(p.stat().st_size for p in book.rglob("*") if p.is_file()) / 1e6
+    print(f"heaviest chapter to first answered change: {worst:.2f} s (target 2 s, ratio {worst / 2:.2f})")
+    print(f"built book on disk: {size:.1f} MB (target 40 MB, ratio {size / 40:.2f})")
+    return worst <= 2 and size <= 40
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--book", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    if CHROMIUM is None:
+        print("Chromium is not installed (apt-get install chromium): nothing measured")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        fast = redraws(browser, args.repeats)
+        quick = chapters(browser, args.book)
+        browser.close()
+    print("all targets met" if fast and quick else "some targets missed (see above)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,708 @@
+// The book's explorers in the built pages: every view computed in the reader's browser.
+//
+// A chapter's explorer cell prints an island, <div class="musicnn-explorer" data-explorer=...>,
+// naming its kind (unit, midend, input, taggram, segmentation), layers, recording and first
+// view. This script replaces the cell's static figure and saved controls with live controls
+// and a canvas figure, computed from the data the build wrote once per book next to this
+// file (<recording>.shared.js, <recording>.<model>.js; see musicnn_nb/explore/web.py).
+// Classic scripts, so that the book also works opened from disk (file://).
+//
+// The address remembers the view: #explore?model=MTT&segment=3&unit=cnn1/1x64/461&vmin=-5&vmax=5
+// window.__explorer lists the explorers of the page (tests read .computed and call .setView).
+(function () {
+  "use strict";
+  const P = window.MusicnnPlot;
+  const REGISTRY = "musicnnExplore";
+  const HERE = document.currentScript.src.replace(/[^/]*$/, "");
+  const MODELS = ["MSD", "MTT"];
+  const loading = {};
+
+  function loadScript(url) {
+    return new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = url;
+      s.onload = resolve;
+      s.onerror = () => reject(new Error(`could not load ${url.split("/").pop()}`));
+      document.head.appendChild(s);
+    });
+  }
+
+  // The float32 values of a data part: base64 -> zlib -> bytes grouped by position in the
+  // float (see musicnn_nb/explore/web.py, Blob).
+  async function inflate(base64) {
+    const text = atob(base64), packed = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) packed[i] = text.charCodeAt(i);
+    const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
+    const grouped = new Uint8Array(await new Response(stream).arrayBuffer());
+    const n = grouped.length / 4, bytes = new Uint8Array(grouped.length);
+    for (let b = 0; b < 4; b++) for (let i = 0, o = b * n; i < n; i++) bytes[i * 4 + b] = grouped[o + i];
+    return new Float32Array(bytes.buffer);
+  }
+
+  // One part of a recording's data, decoded into named Float32Array views (loaded once per page).
+  function part(recording, name) {
+    const key = `${recording}/${name}`;
+    if (!loading[key]) {
+      loading[key] = loadScript(`${HERE}${recording}.${name}.js`).then(async () => {
+        const raw = window[REGISTRY][key];
+        delete window[REGISTRY][key];  // keep one decoded copy
+        const all = await inflate(raw.blob);
+        const arrays = {};
+        for (const [n, [offset, shape]] of Object.entries(raw.index)) {
+          const size = shape.reduce((a, b) => a * b, 1);
+          arrays[n] = { data: all.subarray(offset, offset + size), shape };
+        }
+        return { meta: raw.meta, arrays };
+      });
+    }
+    return loading[key];
+  }
+
+  function range(values) {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < values.length; i++) { const v = values[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
+    return [lo, hi];
+  }
+
+  // Colour limits and map for data spanning [lo, hi] and the reader's choice: symmetric and
+  // diverging for signed data on an automatic scale (the package's plots.color_limits).
+  function colourScale(shared, lo, hi, view, fixed) {
+    const signed = lo < 0 && 0 < hi;
+    const auto = fixed || view.auto;
+    if (signed && auto) { const b = Math.max(-lo, hi); lo = -b; hi = b; }
+    const cmap = (!fixed && view.cmap !== "automatic" && view.cmap) || (signed ? shared.meta.diverging : shared.meta.sequential);
+    return { vmin: auto ? lo : view.vmin, vmax: auto ? hi : view.vmax, lut: shared.meta.colormaps[cmap], cmap };
+  }
+
+  // ---------------------------------------------------------------- model data helpers
+  function groupsOf(shared, layer) { return shared.meta.groups.filter((g) => g.layer === layer); }
+
+  function unitInfo(shared, md, name) {
+    const [layer, groupName, idx] = name.split("/");
+    const g = groupsOf(shared, layer).find((x) => x.name === groupName);
+    const index = Number(idx), k = index - g.first_row;
+    const pick = (what) => md.arrays[`${what}/${g.name}/${layer}`].data[k];
+    const kernelSize = g.rows * g.frames;
+    return {
+      name, layer, group: g, index, k,
+      kernel: md.arrays[`kernel/${g.name}/${layer}`].data.subarray(k * kernelSize, (k + 1) * kernelSize),
+      bias: pick("bias"), scale: pick("scale"), shift: pick("shift"), gamma: pick("gamma"), beta: pick("beta"),
+      mean: pick("mean"), variance: pick("variance"), norm: md.meta.units[layer].norm[index],
+    };
+  }
+
+  function unitSummary(u, model) {
+    const g = (x) => P.formatG(x, 3);
+    return `${u.name} (${model}): ‖K‖F = ${g(u.norm)}, b = ${g(u.bias)}, γ = ${g(u.gamma)}, β = ${g(u.beta)}, μ = ${g(u.mean)}, σ² = ${g(u.variance)}`;
+  }
+
+  const F = 187, BANDS = 96;
+
+  // U of one segment (561 x 187), rows constant over the recording filled from one number.
+  function uSegment(md, s) {
+    if (!md.uCache) md.uCache = {};
+    if (md.uCache[s]) return md.uCache[s];
+    const out = new Float32Array(561 * F);
+    const constant = md.arrays.U_constant.data;
+    for (let r = 0; r < 561; r++) out.fill(constant[r], r * F, (r + 1) * F);
+    const rows = md.meta.U_varying_rows, v = md.arrays.U_varying.data, n = rows.length;
+    for (let i = 0; i < n; i++) out.set(v.subarray((s * n + i) * F, (s * n + i + 1) * F), rows[i] * F);
+    return (md.uCache[s] = out);
+  }
+
+  // The range of one row of U over the whole recording.
+  function uRowRange(md, row) {
+    const i = md.meta.U_varying_rows.indexOf(row);
+    if (i < 0) return [md.arrays.U_constant.data[row], md.arrays.U_constant.data[row]];
+    const n = md.meta.U_varying_rows.length, v = md.arrays.U_varying.data, S = md.arrays.U_varying.shape[0];
+    let lo = Infinity, hi = -Infinity;
+    for (let s = 0; s < S; s++) { const [a, b] = range(v.subarray((s * n + i) * F, (s * n + i + 1) * F)); lo = Math.min(lo, a); hi = Math.max(hi, b); }
+    return [lo, hi];
+  }
+
+  function segmentOf(md, name, s) {
+    const a = md.arrays[name].data, size = a.length / md.arrays[name].shape[0];
+    return a.subarray(s * size, (s + 1) * size);
+  }
+
+  function sum(a, b) { const out = new Float32Array(a.length); for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i]; return out; }
+
+  // M̂_dB of one segment: the model's input batch-norm, an affine map of M_dB.
+  function mHat(shared, md, s) {
+    const [scale, shift] = md.arrays.input_bn.data;
+    const m = segmentOf(shared, "M_dB", s), out = new Float32Array(m.length);
+    for (let i = 0; i < m.length; i++) out[i] = m[i] * scale + shift;
+    return out;
+  }
+
+  // A CNN_1 unit on one M̂_dB segment: K ⋆ M̂ + b, Y, Ŷ, its row of U and the winning row.
+  function cnn1Unit(u, x) {
+    const g = u.group, R = g.rows, T = g.frames;
+    const before = T > 7 ? Math.floor((T - 1) / 2) : 3;
+    const outRows = BANDS - R + 1;
+    const pre = new Float32Array(outRows * F), Y = new Float32Array(outRows * F), Yh = new Float32Array(outRows * F);
+    const K = u.kernel;
+    for (let f = 0; f < outRows; f++) {
+      for (let t = 0; t < F; t++) {
+        let acc = 0;
+        const j0 = Math.max(0, before - t), j1 = Math.min(T, F + before - t);
+        for (let r = 0; r < R; r++) {
+          const xrow = (f + r) * F + t - before, krow = r * T;
+          for (let j = j0; j < j1; j++) acc += x[xrow + j] * K[krow + j];
+        }
+        const z = acc + u.bias, y = z > 0 ? z : 0;
+        pre[f * F + t] = z; Y[f * F + t] = y; Yh[f * F + t] = y * u.scale + u.shift;
+      }
+    }
+    const row = new Float32Array(F), winner = new Float32Array(F);
+    let tied = 0;
+    for (let t = 0; t < F; t++) {
+      let best = -Infinity, arg = 0, low = Infinity;
+      for (let f = 0; f < outRows; f++) { const v = Yh[f * F + t]; if (v > best) { best = v; arg = f; } if (v < low) low = v; }
+      row[t] = best;
+      winner[t] = best === low ? NaN : arg;
+      if (best === low) tied++;
+    }
+    return { pre, Y, Y_hat: Yh, U_row: row, winner, rows: outRows, tied };
+  }
+
+  // A CNN_2-4 unit on its layer's input (rows x 187): pre-activation, V, V̂ over time.
+  function midendUnit(u, x) {
+    const R = u.group.rows, K = u.kernel;
+    const pre = new Float32Array(F), V = new Float32Array(F), Vh = new Float32Array(F);
+    for (let t = 0; t < F; t++) {
+      let acc = 0;
+      const j0 = Math.max(0, 3 - t), j1 = Math.min(7, F + 3 - t);
+      for (let r = 0; r < R; r++) {
+        const xrow = r * F + t - 3, krow = r * 7;
+        for (let j = j0; j < j1; j++) acc += x[xrow + j] * K[krow + j];
+      }
+      const z = acc + u.bias, v = z > 0 ? z : 0;
+      pre[t] = z; V[t] = v; Vh[t] = v * u.scale + u.shift;
+    }
+    return { pre_activation: pre, V, V_hat: Vh };
+  }
+
+  function times(shared) { const dt = shared.meta.frame_seconds; return Float32Array.from({ length: F }, (_, i) => i * dt); }
+  function timeExtent(shared) { const dt = shared.meta.frame_seconds; return [-dt / 2, (F - 0.5) * dt]; }
+  function segmentTitle(shared, s) { return `segment ${s}, from ${shared.meta.segment_start_s[s].toFixed(2)} s`; }
+  function melTicks(shared, n = 4) {
+    const hz = shared.meta.mel_hz;
+    return Array.from({ length: n }, (_, i) => Math.round((i * (hz.length - 1)) / (n - 1)))
+      .map((b) => [b, `${b}\n${Math.round(hz[b]).toLocaleString("en")} Hz`]);
+  }
+  const SEGMENT_TIME = "time in segment (s)";
+  const TOP = 52;  // room for the two-line title and the segment label
+
+  // Panels flowing left to right in `cols` equal columns, each `span` columns wide: their boxes
+  // and the figure's height. Three columns on a wide page, two on a narrow one.
+  function flow(width, spans, rowH, top = TOP) {
+    const cols = width >= 1000 ? 3 : 2, colW = width / cols, boxes = [];
+    let col = 0, row = 0;
+    for (const span of spans) {
+      const s = Math.min(span, cols);
+      if (col + s > cols) { col = 0; row++; }
+      boxes.push({ x: col * colW, y: top + row * rowH, w: s * colW, h: rowH });
+      col += s;
+    }
+    return { boxes, height: top + (row + 1) * rowH };
+  }
+
+  function heading(ctx, width, u, model, shared, s) {
+    const [name, params] = unitSummary(u, model).split(": ");
+    P.text(ctx, name, width / 2, 10, "center", "middle", "bold 13px sans-serif");
+    P.text(ctx, params, width / 2, 27, "center", "middle", "12px sans-serif");
+    P.text(ctx, segmentTitle(shared, s), 4, 42, "left", "middle");
+  }
+
+  // ---------------------------------------------------------------- the kinds of explorer
+  // Each kind: the controls it offers, layout(width) -> panel boxes and figure height,
+  // compute(explorer, model data, view) -> computed values, draw(explorer, ctx, computed, view).
+  const KINDS = {};
+
+  KINDS.unit = {
+    controls: ["model", "segment", "unit", "scale"],
+    layout: (width) => flow(width, [1, 1, 1, 1, 1, 1], 300),
+    compute(ex, md, v) {
+      const u = unitInfo(ex.shared, md, v.unit);
+      const out = cnn1Unit(u, mHat(ex.shared, md, v.segment));
+      const [plo, phi] = md.arrays[`pre_range/${u.group.name}/cnn1`].data.subarray(2 * u.k, 2 * u.k + 2);
+      const ylo = Math.max(plo, 0), yhi = Math.max(phi, 0);
+      const h = [ylo * u.scale + u.shift, yhi * u.scale + u.shift].sort((a, b) => a - b);
+      return { ...out, unit: u, ranges: { pre: [plo, phi], Y: [ylo, yhi], Y_hat: h }, uRange: range([...uRowRange(md, u.index), 0]) };
+    },
+    draw(ex, ctx, c, v) {
+      const shared = ex.shared, u = c.unit, g = u.group, oneD = g.rows === 1;
+      const [kernelBox, preBox, yBox, yHatBox, uBox, winBox] = ex.layout.boxes;
+      heading(ctx, ex.width, u, v.model, shared, v.segment);
+      const lag = (j) => (j - Math.floor((g.frames - 1) / 2)) * shared.meta.frame_seconds;
+      if (oneD) {
+        const x = Float32Array.from({ length: g.frames }, (_, j) => lag(j));
+        const [lo, hi] = range(u.kernel);
+        P.lines(ctx, kernelBox, { series: [{ x, y: u.kernel }], xlim: [x[0], x[x.length - 1]], ylim: P.valueRange(lo, hi),
+          zero: true, title: `kernel K${u.index}`, xlabel: "time lag (s)", ylabel: "weight" });
+      } else {
+        const [lo, hi] = range(u.kernel);
+        const sc = colourScale(shared, lo, hi, v, true);
+        const dt = shared.meta.frame_seconds;
+        P.heatmap(ctx, kernelBox, { data: u.kernel, rows: g.rows, cols: g.frames, extent: [lag(0) - dt / 2, lag(g.frames - 1) + dt / 2, -0.5, g.rows - 0.5],
+          ...sc, title: `kernel K${u.index}`, xlabel: "time lag (s)", ylabel: "kernel row (mel band offset)" });
+      }
+      const rowLabel = oneD ? "mel band" : `output row (bands f…f+${g.rows - 1})`;
+      const maps = [["pre", "K ⋆ M̂dB + b", preBox], ["Y", "Y = ReLU(K ⋆ M̂dB + b)", yBox], ["Y_hat", "Ŷ after batch-norm", yHatBox]];
+      c.scales = {};
+      for (const [key, title, box] of maps) {
+        const sc = colourScale(shared, ...c.ranges[key], v, false);
+        c.scales[key] = sc;
+        P.heatmap(ctx, box, { data: key === "pre" ? c.pre : c[key], rows: c.rows, cols: F, extent: [...timeExtent(shared), -0.5, c.rows - 0.5],
+          ...sc, title, xlabel: SEGMENT_TIME, ylabel: rowLabel, yticks: oneD ? melTicks(shared) : null });
+      }
+      const t = times(shared), xlim = [-shared.meta.frame_seconds, t[F - 1] + shared.meta.frame_seconds];
+      P.lines(ctx, uBox, { series: [{ x: t, y: c.U_row, kind: "stem", color: "#1f77b4" }], xlim, ylim: P.valueRange(...c.uRange),
+        zero: true, title: "row of U: max over frequency of Ŷ", xlabel: SEGMENT_TIME, ylabel: `[U]${u.index},t` });
+      P.lines(ctx, winBox, { series: [{ x: t, y: c.winner, kind: "dots", color: "#1f77b4" }], xlim, ylim: [-0.5, c.rows - 0.5],
+        title: `winning row (${c.tied} tied frames left out)`, xlabel: SEGMENT_TIME, ylabel: rowLabel, yticks: oneD ? melTicks(shared) : null });
+    },
+  };
+
+  const MATH = { U: "U", V1_hat: "V̂1", V12_hat: "V̂1+V̂2", V2_hat: "V̂2", V3_hat: "V̂3" };
+  const LAYER_IO = { cnn2: ["U", "V1_hat"], cnn3: ["V1_hat", "V2_hat"], cnn4: ["V12_hat", "V3_hat"] };
+
+  function layerInput(md, name, s) {
+    if (name === "U") return uSegment(md, s);
+    if (name === "V12_hat") return sum(segmentOf(md, "V1_hat", s), segmentOf(md, "V2_hat", s));
+    return segmentOf(md, name, s);
+  }
+
+  function wholeRange(md, name) {
+    md.ranges = md.ranges || {};
+    if (!md.ranges[name]) {
+      if (name === "U") md.ranges[name] = range([...range(md.arrays.U_constant.data), ...range(md.arrays.U_varying.data)]);
+      else if (name === "V12_hat") md.ranges[name] = range(sum(md.arrays.V1_hat.data, md.arrays.V2_hat.data));
+      else md.ranges[name] = range(md.arrays[name].data);
+    }
+    return md.ranges[name];
+  }
+
+  KINDS.midend = {
+    controls: ["model", "segment", "unit", "scale"],
+    layout: (width) => flow(width, [1, 1, 1, 1, 2], 300),
+    compute(ex, md, v) {
+      const u = unitInfo(ex.shared, md, v.unit);
+      const [source, out] = LAYER_IO[u.layer];
+      const input = layerInput(md, source, v.segment);
+      const series = midendUnit(u, input);
+      const energy = new Float32Array(u.group.rows);
+      for (let r = 0; r < u.group.rows; r++) { let e = 0; for (let j = 0; j < 7; j++) e += u.kernel[r * 7 + j] ** 2; energy[r] = Math.sqrt(e); }
+      const sr = md.arrays[`series_range/${u.layer}`].data.subarray(u.index * 6, u.index * 6 + 6);
+      return { ...series, unit: u, source, out, input, output: segmentOf(md, out, v.segment), energy,
+               seriesRange: range([...sr, 0]) };
+    },
+    draw(ex, ctx, c, v) {
+      const shared = ex.shared, u = c.unit, md = ex.models[v.model];
+      const [kernelBox, inputBox, outputBox, rowsBox, seriesBox] = ex.layout.boxes;
+      heading(ctx, ex.width, u, v.model, shared, v.segment);
+      const rows = u.group.rows, dt = shared.meta.frame_seconds;
+      const [klo, khi] = range(u.kernel);
+      P.heatmap(ctx, kernelBox, { data: u.kernel, rows, cols: 7, extent: [-3.5 * dt, 3.5 * dt, -0.5, rows - 0.5],
+        ...colourScale(shared, klo, khi, v, true), title: `kernel of ${u.name}`, xlabel: "time lag (s)", ylabel: `input row (${MATH[c.source]})` });
+      const [elo, ehi] = range([...c.energy, 0]);
+      P.lines(ctx, rowsBox, { series: [{ x: Float32Array.from({ length: rows }, (_, i) => i), y: c.energy }], flip: true,
+        xlim: P.valueRange(elo, ehi), ylim: [-0.5, rows - 0.5], title: "where the kernel puts its weight",
+        xlabel: "kernel norm per input row", ylabel: `input row (${MATH[c.source]})` });
+      c.scales = {};
+      for (const [key, data, name, box, title, label] of [["input", c.input, c.source, inputBox, `input: ${MATH[c.source]}`, "row"],
+                                                           ["output", c.output, c.out, outputBox, `output ${MATH[c.out]} (unit ${u.index} marked)`, "unit"]]) {
+        const sc = colourScale(shared, ...wholeRange(md, name), v, false);
+        c.scales[key] = sc;
+        const n = data.length / F;
+        const h = P.heatmap(ctx, box, { data, rows: n, cols: F, extent: [...timeExtent(shared), -0.5, n - 0.5], ...sc,
+          title, xlabel: SEGMENT_TIME, ylabel: label });
+        if (key === "output") {
+          ctx.save(); ctx.setLineDash([4, 3]); ctx.strokeStyle = "#000"; ctx.lineWidth = 0.8; ctx.beginPath();
+          ctx.moveTo(h.rect.x, h.sy(u.index)); ctx.lineTo(h.rect.x + h.rect.w, h.sy(u.index)); ctx.stroke(); ctx.restore();
+        }
+      }
+      const t = times(shared);
+      P.lines(ctx, seriesBox, { series: [
+        { x: t, y: c.pre_activation, color: "#1f77b4", label: "pre-activation" },
+        { x: t, y: c.V, color: "#ff7f0e", label: "V (after ReLU)" },
+        { x: t, y: c.V_hat, color: "#2ca02c", label: "V̂ (after batch-norm)" }],
+        xlim: [-dt, t[F - 1] + dt], ylim: P.valueRange(...c.seriesRange), zero: true, legend: true,
+        title: `${u.name} over time`, xlabel: SEGMENT_TIME, ylabel: "value" });
+    },
+  };
+
+  KINDS.input = {
+    controls: ["model", "segment", "scale"],
+    layout: (width) => ({ boxes: [0, 1].map((i) => ({ x: (i * width) / 2, y: 10, w: width / 2, h: 340 })), height: 360 }),
+    compute(ex, md, v) {
+      const shared = ex.shared;
+      shared.mRange = shared.mRange || range(shared.arrays.M_dB.data);
+      const [a, b] = md.arrays.input_bn.data;
+      const hatRange = [shared.mRange[0] * a + b, shared.mRange[1] * a + b].sort((x, y) => x - y);
+      return { M_dB: segmentOf(shared, "M_dB", v.segment), M_hat: mHat(shared, md, v.segment), ranges: { M_dB: shared.mRange, M_hat: hatRange } };
+    },
+    draw(ex, ctx, c, v) {
+      const shared = ex.shared;
+      c.scales = {};
+      [["M_dB", `M_dB, ${segmentTitle(shared, v.segment)}`, "log10(10000·mel power + 1)"],
+       ["M_hat", `M̂_dB (${v.model} input batch-norm), segment ${v.segment}`, "normalised value"]].forEach(([key, title, barLabel], i) => {
+        const sc = colourScale(shared, ...c.ranges[key], v, false);
+        c.scales[key] = sc;
+        P.heatmap(ctx, ex.layout.boxes[i], { data: c[key], rows: BANDS, cols: F, extent: [...timeExtent(shared), -0.5, BANDS - 0.5],
+          ...sc, title, xlabel: SEGMENT_TIME, ylabel: "mel band", yticks: melTicks(shared, 6), barLabel });
+      });
+    },
+  };
+
+  KINDS.taggram = {
+    controls: ["model", "segment", "scale"],
+    layout: (width) => (width >= 1000
+      ? { boxes: [{ x: 60, y: 10, w: width - 480, h: 680 }, { x: width - 340, y: 10, w: 340, h: 360 }], height: 700 }
+      : { boxes: [{ x: 60, y: 10, w: width - 60, h: 680 }, { x: 60, y: 700, w: width - 60, h: 320 }], height: 1030 }),
+    compute(ex, md, v) {
+      const g = md.arrays.taggram, S = g.shape[0], tags = md.meta.tags;
+      const image = new Float32Array(tags.length * S);  // tags x segments
+      for (let s = 0; s < S; s++) for (let k = 0; k < tags.length; k++) image[k * S + s] = g.data[s * tags.length + k];
+      const row = g.data.subarray(v.segment * tags.length, (v.segment + 1) * tags.length);
+      const top = Array.from(row, (w, k) => [tags[k], w]).sort((a, b) => b[1] - a[1]).slice(0, 10);
+      return { taggram: image, segments: S, top };
+    },
+    draw(ex, ctx, c, v) {
+      const shared = ex.shared, tags = ex.models[v.model].meta.tags, S = c.segments;
+      const sc = v.auto ? { vmin: 0, vmax: 1 } : { vmin: v.vmin, vmax: v.vmax };
+      const cmap = v.cmap !== "automatic" ? v.cmap : shared.meta.sequential;
+      c.scales = { taggram: { ...sc, cmap } };
+      const starts = shared.meta.segment_start_s;
+      const h = P.heatmap(ctx, ex.layout.boxes[0], { data: c.taggram, rows: tags.length, cols: S, extent: [-0.5, S - 0.5, -0.5, tags.length - 0.5],
+        ...sc, lut: shared.meta.colormaps[cmap], title: `${v.model} taggram of ${shared.meta.file}`, xlabel: "segment start (s)",
+        yticks: tags.map((t, i) => [i, t]), ytickFont: "8px sans-serif", xticks: starts.map((s, i) => [i, s.toFixed(1)]),
+        barLabel: "tag weight (sigmoid output)" });
+      ctx.strokeStyle = "cyan"; ctx.lineWidth = 2;
+      ctx.strokeRect(h.sx(v.segment - 0.5), h.rect.y, h.sx(v.segment + 0.5) - h.sx(v.segment - 0.5), h.rect.h);
+      const n = c.top.length, y = Float32Array.from({ length: n }, (_, i) => n - 1 - i);
+      const box = ex.layout.boxes[1];
+      const r = P.lines(ctx, box, { series: [], xlim: [0, Math.max(1e-6, ...c.top.map((t) => t[1])) * 1.05], ylim: [-0.6, n - 0.4],
+        yticks: c.top.map((t, i) => [n - 1 - i, t[0]]), title: `top ${n} tags in ${segmentTitle(shared, v.segment)}`, xlabel: "tag weight" });
+      ctx.fillStyle = "#1f77b4";
+      c.top.forEach((t, i) => { const yy = r.sy(y[i] + 0.4); ctx.fillRect(r.sx(0), yy, r.sx(t[1]) - r.sx(0), r.sy(y[i] - 0.4) - yy); });
+    },
+  };
+
+  KINDS.segmentation = {
+    controls: ["model", "segment", "scale"],
+    layout: (width) => ({ boxes: [{ x: 0, y: 10, w: width, h: 230 }, { x: 0, y: 260, w: width, h: 490 }], height: 760 }),
+    compute(ex, md, v) {
+      const s = v.segment, U = uSegment(md, s), V1 = segmentOf(md, "V1_hat", s), V2 = segmentOf(md, "V2_hat", s), V3 = segmentOf(md, "V3_hat", s);
+      const V12 = sum(V1, V2), V123 = sum(V12, V3);
+      const W = new Float32Array(753 * F);
+      W.set(U, 0); W.set(V1, 561 * F); W.set(V12, 625 * F); W.set(V123, 689 * F);
+      if (!md.wRange) {
+        const all = [];
+        for (let k = 0; k < ex.shared.meta.n_segments; k++) {
+          const v12 = sum(segmentOf(md, "V1_hat", k), segmentOf(md, "V2_hat", k));
+          all.push(...range(uSegment(md, k)), ...range(segmentOf(md, "V1_hat", k)), ...range(v12), ...range(sum(v12, segmentOf(md, "V3_hat", k))));
+        }
+        md.wRange = range(all);
+      }
+      return { W, wRange: md.wRange };
+    },
+    draw(ex, ctx, c, v) {
+      const shared = ex.shared, S = shared.meta.n_segments, dt = shared.meta.frame_seconds;
+      if (!shared.whole) {  // the recording's spectrogram: the segments side by side
+        const whole = new Float32Array(BANDS * F * S), m = shared.arrays.M_dB.data;
+        for (let s = 0; s < S; s++) for (let b = 0; b < BANDS; b++) whole.set(m.subarray((s * BANDS + b) * F, (s * BANDS + b + 1) * F), b * F * S + s * F);
+        shared.whole = { data: whole, range: range(m) };
+      }
+      const starts = shared.meta.segment_start_s, end = starts[S - 1] + shared.meta.segment_seconds;
+      const top = P.heatmap(ctx, ex.layout.boxes[0], { data: shared.whole.data, rows: BANDS, cols: F * S, extent: [-dt / 2, end - dt / 2, -0.5, BANDS - 0.5],
+        ...colourScale(shared, ...shared.whole.range, { auto: true, cmap: "automatic" }, true), title: `the recording cut into ${S} segments of ${shared.meta.segment_seconds.toFixed(2)} s`,
+        xlabel: "time (s)", ylabel: "mel band", yticks: melTicks(shared, 4), barLabel: "M_dB" });
+      ctx.strokeStyle = "cyan"; ctx.lineWidth = 2;
+      ctx.strokeRect(top.sx(starts[v.segment]), top.rect.y + 1, top.sx(starts[v.segment] + shared.meta.segment_seconds) - top.sx(starts[v.segment]), top.rect.h - 2);
+      const sc = colourScale(shared, ...c.wRange, v, false);
+      c.scales = { W: sc };
+      const h = P.heatmap(ctx, ex.layout.boxes[1], { data: c.W, rows: 753, cols: F, extent: [...timeExtent(shared), -0.5, 752.5], ...sc,
+        title: `W of ${segmentTitle(shared, v.segment)} (${v.model}): 753 rows × ${F} frames`, xlabel: SEGMENT_TIME, ylabel: "row of W", barLabel: "value" });
+      ctx.strokeStyle = "#000";
+      for (const [row, dash] of [[204, [2, 2]], [408, [2, 2]], [459, [2, 2]], [510, [2, 2]], [561, []], [625, []], [689, []]]) {
+        ctx.setLineDash(dash); ctx.beginPath(); ctx.moveTo(h.rect.x, h.sy(row - 0.5)); ctx.lineTo(h.rect.x + h.rect.w, h.sy(row - 0.5)); ctx.stroke();
+      }
+      ctx.setLineDash([]);
+    },
+  };
+
+  // ---------------------------------------------------------------- the explorer
+  function el(tag, attrs = {}, children = []) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) { if (k === "text") e.textContent = v; else e.setAttribute(k, v); }
+    for (const c of children) e.append(c);
+    return e;
+  }
+
+  class Explorer {
+    constructor(island, config) {
+      this.island = island;
+      this.config = config;
+      this.kind = KINDS[config.kind];
+      this.models = {};
+      this.computed = null;
+      this.drawCount = 0;
+    }
+
+    async start() {
+      this.shared = await part(this.config.recording, "shared");
+      const first = this.config.view;
+      this.defaultView = { model: first.model || "MSD", segment: first.segment || 0, unit: first.unit || null,
+                           auto: first.vmin == null && first.vmax == null, vmin: first.vmin ?? -10, vmax: first.vmax ?? 10,
+                           cmap: first.cmap || "automatic", group: "all", nontrivial: true };
+      await this.model(this.defaultView.model);
+      if (this.defaultView.unit) this.defaultView.nontrivial = this.nontrivial(this.defaultView.model, this.defaultView.unit);
+      this.build();
+      const [view, problem] = await this.fromAddress();
+      await this.setView(view, { keepAddress: !problem });
+      if (problem) this.say(problem);
+      let pending = 0;  // a new width redraws once the window stops changing
+      window.addEventListener("resize", () => { clearTimeout(pending); pending = setTimeout(() => { if (this.computed) this.draw(); }, 100); });
+      window.addEventListener("hashchange", async () => {
+        const [v, p] = await this.fromAddress();
+        if (!p) await this.setView(v, { keepAddress: true }); else this.say(p);
+      });
+    }
+
+    model(name) {
+      return part(this.config.recording, name).then((md) => (this.models[name] = md));
+    }
+
+    layerOf(unit) { return unit.split("/")[0]; }
+
+    nontrivial(model, unit) {
+      const md = this.models[model], [layer, , idx] = unit.split("/");
+      return md.meta.units[layer].nontrivial.includes(Number(idx));
+    }
+
+    units(model, layer, group, nontrivialOnly) {
+      const md = this.models[model], keep = new Set(md.meta.units[layer].nontrivial);
+      const out = [];
+      for (const g of groupsOf(this.shared, layer)) {
+        if (group !== "all" && g.name !== group) continue;
+        for (let i = g.first_row; i < g.first_row + g.size; i++) if (!nontrivialOnly || keep.has(i)) out.push(`${layer}/${g.name}/${i}`);
+      }
+      return out;
+    }
+
+    // Whether `name` is a unit this explorer shows; the unit's canonical name or null.
+    checkUnit(name) {
+      if (typeof name !== "string") return null;
+      const parts = name.split("/");
+      if (parts.length !== 3 || !this.config.layers.includes(parts[0]) || !/^\d+$/.test(parts[2])) return null;
+      const g = groupsOf(this.shared, parts[0]).find((x) => x.name === parts[1]);
+      const i = Number(parts[2]);
+      return g && i >= g.first_row && i < g.first_row + g.size ? name : null;
+    }
+
+    // The view the page's address names, or the default view and why the address was refused.
+    async fromAddress() {
+      const hash = decodeURIComponent(location.hash || "");
+      if (!hash.startsWith("#explore?")) return [{ ...this.defaultView }, null];
+      const q = new URLSearchParams(hash.slice("#explore?".length));
+      const v = { ...this.defaultView };
+      const refuse = (what) => [{ ...this.defaultView }, `The address asks for ${what}, which this explorer does not have: showing the default view.`];
+      if (q.has("model")) { if (!MODELS.includes(q.get("model"))) return refuse(`model "${q.get("model")}"`); v.model = q.get("model"); }
+      if (q.has("segment")) {
+        const s = q.get("segment");
+        if (!/^\d+$/.test(s) || Number(s) >= this.shared.meta.n_segments) return refuse(`segment "${s}"`);
+        v.segment = Number(s);
+      }
+      if (q.has("unit")) {
+        if (!this.kind.controls.includes("unit") || !this.checkUnit(q.get("unit"))) return refuse(`unit "${q.get("unit")}"`);
+        v.unit = q.get("unit");
+      }
+      if (q.has("vmin") || q.has("vmax")) {
+        const lo = Number(q.get("vmin")), hi = Number(q.get("vmax"));
+        if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) return refuse(`colour limits "${q.get("vmin")}" to "${q.get("vmax")}"`);
+        Object.assign(v, { auto: false, vmin: lo, vmax: hi });
+      }
+      if (q.has("cmap")) { if (!(q.get("cmap") in this.shared.meta.colormaps)) return refuse(`colour map "${q.get("cmap")}"`); v.cmap = q.get("cmap"); }
+      await this.model(v.model);
+      if (v.unit) { v.group = "all"; v.nontrivial = v.nontrivial && this.nontrivial(v.model, v.unit); }
+      return [v, null];
+    }
+
+    address(v) {
+      const q = new URLSearchParams({ model: v.model, segment: String(v.segment) });
+      if (v.unit) q.set("unit", v.unit);
+      if (!v.auto) { q.set("vmin", String(v.vmin)); q.set("vmax", String(v.vmax)); }
+      if (v.cmap !== "automatic") q.set("cmap", v.cmap);
+      return `#explore?${q.toString().replace(/%2F/g, "/")}`;
+    }
+
+    build() {
+      const c = this.kind.controls, cfg = this.config;
+      const ui = (this.ui = {});
+      const row = (...kids) => el("div", { class: "mx-row" }, kids);
+      const label = (text, control) => el("label", {}, [text + " ", control]);
+      const rows = [];
+      if (c.includes("model")) {
+        ui.model = MODELS.map((m) => el("button", { type: "button", class: "mx-toggle", "data-model": m, text: m }));
+        rows.push(row(el("span", { text: "model " }), ...ui.model));
+      }
+      if (c.includes("segment")) {
+        ui.segment = el("input", { type: "range", min: "0", max: String(this.shared.meta.n_segments - 1), step: "1", "aria-label": "segment" });
+        ui.segmentText = el("span", { class: "mx-value" });
+        rows.push(row(label("segment", ui.segment), ui.segmentText));
+      }
+      if (c.includes("unit")) {
+        const kids = [];
+        if (cfg.layers.length > 1) { ui.layer = el("select", { "aria-label": "layer" }, cfg.layers.map((l) => el("option", { value: l, text: l }))); kids.push(label("layer", ui.layer)); }
+        ui.group = el("select", { "aria-label": "kernels" });
+        ui.nontrivial = el("input", { type: "checkbox" });
+        ui.unit = el("select", { "aria-label": "unit" });
+        kids.push(label("kernels", ui.group), label("non-trivial units only", ui.nontrivial), label("unit", ui.unit));
+        rows.push(row(...kids));
+      }
+      if (c.includes("scale")) {
+        ui.auto = el("input", { type: "checkbox" });
+        ui.vmin = el("input", { type: "text", size: "7", "aria-label": "colour minimum" });
+        ui.vmax = el("input", { type: "text", size: "7", "aria-label": "colour maximum" });
+        ui.cmap = el("select", { "aria-label": "colours" }, ["automatic", ...Object.keys(this.shared.meta.colormaps)].map((m) => el("option", { value: m, text: m })));
+        rows.push(row(label("automatic colour scale", ui.auto), label("min", ui.vmin), label("max", ui.vmax), label("colours", ui.cmap)));
+      }
+      ui.message = el("div", { class: "mx-message", role: "status" });
+      ui.canvas = el("canvas", { class: "mx-figure", role: "img" });
+      ui.audio = el("audio", { controls: "", preload: "metadata", class: "mx-audio" });
+      ui.link = el("a", { class: "mx-link", text: "link to this view" });
+      const box = el("div", { class: "mx-explorer" }, [el("div", { class: "mx-controls" }, rows), ui.message,
+        el("div", { class: "mx-scroll" }, [ui.canvas]), el("div", { class: "mx-row" }, [ui.audio, ui.link])]);
+      this.island.replaceChildren(box);
+      // the cell's other outputs (static figure, saved controls, player) stand in when scripts do not run
+      const cell = this.island.closest(".cell_output");
+      if (cell) for (const other of cell.children) if (!other.contains(this.island)) other.style.display = "none";
+      this.wire();
+    }
+
+    wire() {
+      const ui = this.ui;
+      const change = (partial) => this.setView({ ...this.view, ...partial }, { fromControl: true });
+      if (ui.model) ui.model.forEach((b) => b.addEventListener("click", () => change({ model: b.dataset.model })));
+      if (ui.segment) ui.segment.addEventListener("input", () => change({ segment: Number(ui.segment.value) }));
+      if (ui.layer) ui.layer.addEventListener("change", () => {
+        const options = this.units(this.view.model, ui.layer.value, "all", this.view.nontrivial);
+        if (options.length) change({ unit: options[0], group: "all" }); else this.refuse("No unit of this layer passes the filter: the current unit stays.");
+      });
+      if (ui.group) ui.group.addEventListener("change", () => change({ group: ui.group.value }));
+      if (ui.nontrivial) ui.nontrivial.addEventListener("change", () => change({ nontrivial: ui.nontrivial.checked }));
+      if (ui.unit) ui.unit.addEventListener("change", () => change({ unit: ui.unit.value }));
+      if (ui.auto) ui.auto.addEventListener("change", () => change({ auto: ui.auto.checked }));
+      if (ui.cmap) ui.cmap.addEventListener("change", () => change({ cmap: ui.cmap.value }));
+      const limits = () => {
+        const lo = ui.vmin.value.trim(), hi = ui.vmax.value.trim();
+        const a = Number(lo), b = Number(hi);
+        if (lo === "" || hi === "" || !Number.isFinite(a) || !Number.isFinite(b)) {
+          this.refuse(`Colour limits must be numbers: "${lo}" to "${hi}" is refused; the view keeps its scale.`);
+        } else if (a >= b) {
+          this.refuse(`The colour minimum (${lo}) must be below the maximum (${hi}); the view keeps its scale.`);
+        } else change({ auto: false, vmin: a, vmax: b });
+      };
+      if (ui.vmin) { ui.vmin.addEventListener("change", limits); ui.vmax.addEventListener("change", limits); }
+    }
+
+    refuse(message) {
+      this.sync();
+      this.say(message);
+    }
+
+    say(message) { this.ui.message.textContent = message; this.ui.message.hidden = !message; }
+
+    // Complete a view: a layer and unit list consistent with the filters; null and a reason if none is.
+    resolve(v) {
+      if (!this.kind.controls.includes("unit")) return [v, null];
+      const options = this.units(v.model, this.layerOf(v.unit), v.group, v.nontrivial);
+      if (!options.length) return [null, "No unit passes these filters: the current unit stays."];
+      return [{ ...v, unit: options.includes(v.unit) ? v.unit : options[0] }, null];
+    }
+
+    async setView(next, { keepAddress = false, fromControl = false } = {}) {
+      const started = performance.now();
+      if (!this.models[next.model]) {
+        try { await this.model(next.model); } catch (error) { this.sync(); this.say(`${error.message}: the view stays on ${this.view.model}.`); return; }
+      }
+      const [v, problem] = this.resolve(next);
+      if (!v) { this.sync(); this.say(problem); return; }
+      this.computed = this.kind.compute(this, this.models[v.model], v);
+      this.view = v;
+      this.draw();
+      this.drawCount++;
+      this.sync();
+      if (fromControl) this.say("");
+      const href = this.address(v);
+      this.ui.link.href = href;
+      if (fromControl || keepAddress) {
+        if (location.hash !== href && (fromControl || location.hash.startsWith("#explore?"))) history.replaceState(null, "", href);
+      }
+      this.lastDrawMs = performance.now() - started;
+    }
+
+    // Draw the computed view at the width the page gives the explorer (at most 1180 px).
+    draw() {
+      this.width = Math.max(560, Math.min(1180, Math.floor(this.island.clientWidth || 1180)));
+      this.layout = this.kind.layout(this.width);
+      const ctx = P.setup(this.ui.canvas, this.width, this.layout.height);
+      this.kind.draw(this, ctx, this.computed, this.view);
+    }
+
+    // Make the controls show this.view (never triggers a redraw).
+    sync() {
+      const v = this.view, ui = this.ui;
+      if (!v) return;
+      if (ui.model) ui.model.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.model === v.model)));
+      if (ui.segment) { ui.segment.value = String(v.segment); ui.segmentText.textContent = `${v.segment} of ${this.shared.meta.n_segments} (${segmentTitle(this.shared, v.segment).split(", ")[1]})`; }
+      if (ui.unit) {
+        const layer = this.layerOf(v.unit);
+        if (ui.layer) ui.layer.value = layer;
+        const lists = [v.model, layer, v.group, v.nontrivial].join();
+        if (this.lists !== lists) {  // the option lists change with these only
+          this.lists = lists;
+          ui.group.replaceChildren(...["all", ...groupsOf(this.shared, layer).map((g) => g.name)].map((g) => el("option", { value: g, text: g })));
+          const options = this.units(v.model, layer, v.group, v.nontrivial);
+          ui.unit.replaceChildren(...options.map((u) => el("option", { value: u, text: u })));
+        }
+        ui.group.value = v.group;
+        ui.nontrivial.checked = v.nontrivial;
+        ui.unit.value = v.unit;
+      }
+      if (ui.auto) {
+        ui.auto.checked = v.auto;
+        const sc = this.computed && this.computed.scales && Object.values(this.computed.scales)[0];
+        ui.vmin.value = String(v.auto && sc ? Number(sc.vmin.toPrecision(4)) : v.vmin);
+        ui.vmax.value = String(v.auto && sc ? Number(sc.vmax.toPrecision(4)) : v.vmax);
+        ui.cmap.value = v.cmap;
+      }
+      const shared = this.shared, start = shared.meta.segment_start_s[v.segment];
+      const src = `${HERE}${this.config.recording}${this.config.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
+      if (this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
+    }
+  }
+
+  const STYLE = `.mx-explorer{font:13px sans-serif;margin:.5em 0}.mx-row{display:flex;flex-wrap:wrap;gap:.3em 1.2em;align-items:center;margin:.25em 0}
+.mx-toggle{border:1px solid #888;background:#f4f4f4;padding:.15em .8em;cursor:pointer}.mx-toggle[aria-pressed=true]{background:#1f77b4;color:#fff}
+.mx-message{color:#b00020;min-height:1.2em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.mx-scroll{overflow-x:auto}.mx-audio{height:2em}`;
+
+  window.__explorer = [];
+  function startAll() {
+    const islands = document.querySelectorAll(".musicnn-explorer");
+    if (!islands.length) return;
+    document.head.append(el("style", { text: STYLE }));
+    for (const island of islands) {
+      const ex = new Explorer(island, JSON.parse(island.dataset.explorer));
+      window.__explorer.push(ex);
+      ex.ready = ex.start().catch((error) => {
+        island.textContent = `This explorer could not start (${error.message}); the static figure below is the default view.`;
+        island.style.color = "#b00020";
+        console.warn(error);
+      });
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startAll); else startAll();
+})();

@@ -1,0 +1,240 @@
+// Canvas figures for the book's explorers: heat maps with colour bars, line, stem and dot
+// plots, axes with ticks in physical units and titles. Small on purpose: an explorer redraws
+// its whole figure on every change and must stay inside one frame (16 ms).
+// A classic script (not a module), so that it also loads from file://. Defines window.MusicnnPlot.
+(function () {
+  "use strict";
+  const FONT = "11px sans-serif";
+  const TITLE_FONT = "12px sans-serif";
+  const INK = "#222";
+  const MARGIN = { left: 62, right: 10, top: 22, bottom: 34 };
+  const BAR = { gap: 8, width: 12, labels: 52 };  // colour bar beside a heat map
+
+  // Up to ~n round numbers (1, 2, 2.5, 5 x 10^k) between lo and hi, both included when round.
+  function ticks(lo, hi, n = 5) {
+    if (!(hi > lo)) return [lo];
+    const raw = (hi - lo) / Math.max(n, 1);
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+    const out = [];
+    for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
+      out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    }
+    return out;
+  }
+
+  // Python's format(x, ".{p}g"): p significant digits, trailing zeros dropped.
+  function formatG(x, p = 3) {
+    if (!Number.isFinite(x)) return String(x);
+    if (x === 0) return "0";
+    const exponent = Math.floor(Math.log10(Math.abs(Number(x.toPrecision(p)))));
+    if (exponent < -4 || exponent >= p) {
+      const [mantissa, exp] = x.toExponential(p - 1).split("e");
+      const m = mantissa.includes(".") ? mantissa.replace(/0+$/, "").replace(/\.$/, "") : mantissa;
+      const e = Number(exp);
+      return `${m}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+    }
+    const fixed = x.toFixed(Math.max(p - 1 - exponent, 0));
+    return fixed.includes(".") ? fixed.replace(/0+$/, "").replace(/\.$/, "") : fixed;
+  }
+
+  // Tick labels that each carry their whole value, with the digits it takes to tell
+  // neighbours apart (the book's WholeTicks for matplotlib figures).
+  function formatTicks(values) {
+    if (!values.length) return [];
+    const largest = Math.max(...values.map(Math.abs)) || 1;
+    let step = 0;
+    for (let i = 1; i < values.length; i++) step = i === 1 ? values[1] - values[0] : Math.min(step, values[i] - values[i - 1]);
+    let digits = step > 0 ? Math.ceil(Math.log10(largest / step)) + 1 : 3;
+    digits = Math.max(digits, Math.floor(Math.log10(largest)) + 1, 1);
+    return values.map((v) => formatG(v + 0, digits));
+  }
+
+  // A canvas sized in CSS pixels and drawn at the screen's resolution.
+  function setup(canvas, width, height) {
+    const ratio = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, width, height);
+    return ctx;
+  }
+
+  // The plotting rectangle of a panel occupying `box`, leaving room for labels (and a colour bar).
+  function inner(box, withBar) {
+    const right = MARGIN.right + (withBar ? BAR.gap + BAR.width + BAR.labels : 0);
+    return { x: box.x + MARGIN.left, y: box.y + MARGIN.top, w: box.w - MARGIN.left - right,
+             h: box.h - MARGIN.top - MARGIN.bottom };
+  }
+
+  function text(ctx, s, x, y, align = "center", baseline = "middle", font = FONT, angle = 0) {
+    if (s.includes("\n")) {  // lines centred on y, 12 px apart
+      const parts = s.split("\n");
+      parts.forEach((line, i) => text(ctx, line, x, y + (i - (parts.length - 1) / 2) * 12, align, baseline, font, angle));
+      return;
+    }
+    ctx.save();
+    ctx.font = font;
+    ctx.fillStyle = INK;
+    ctx.textAlign = align;
+    ctx.textBaseline = baseline;
+    ctx.translate(x, y);
+    if (angle) ctx.rotate(angle);
+    ctx.fillText(s, 0, 0);
+    ctx.restore();
+  }
+
+  // Frame, ticks, tick labels, axis labels and title of a rectangle r whose data limits
+  // are xlim and ylim. yticks may be given as [[value, label], ...].
+  function axes(ctx, r, o) {
+    const sx = (v) => r.x + ((v - o.xlim[0]) / (o.xlim[1] - o.xlim[0])) * r.w;
+    const sy = (v) => r.y + r.h - ((v - o.ylim[0]) / (o.ylim[1] - o.ylim[0])) * r.h;
+    ctx.strokeStyle = INK;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(Math.round(r.x) + 0.5, Math.round(r.y) + 0.5, Math.round(r.w), Math.round(r.h));
+    const xt = o.xticks || ticks(o.xlim[0], o.xlim[1], Math.max(2, Math.floor(r.w / 60))).map((v) => [v]);
+    const xl = o.xticks ? xt.map((t) => t[1]) : formatTicks(xt.map((t) => t[0]));
+    xt.forEach(([v], i) => {
+      const x = Math.round(sx(v)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(x, r.y + r.h); ctx.lineTo(x, r.y + r.h + 4); ctx.stroke();
+      text(ctx, xl[i], x, r.y + r.h + 6, "center", "top");
+    });
+    const lo = Math.min(...o.ylim), hi = Math.max(...o.ylim);
+    const yt = o.yticks || ticks(lo, hi, Math.max(2, Math.floor(r.h / 35))).map((v) => [v]);
+    const yl = o.yticks ? yt.map((t) => t[1]) : formatTicks(yt.map((t) => t[0]));
+    yt.forEach(([v], i) => {
+      const y = Math.round(sy(v)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(r.x - 4, y); ctx.lineTo(r.x, y); ctx.stroke();
+      text(ctx, yl[i], r.x - 6, y, "right", "middle", o.ytickFont || FONT);
+    });
+    if (o.xlabel) text(ctx, o.xlabel, r.x + r.w / 2, r.y + r.h + 20, "center", "top");
+    if (o.ylabel) text(ctx, o.ylabel, r.x - MARGIN.left + 2, r.y + r.h / 2, "center", "top", FONT, -Math.PI / 2);
+    if (o.title) text(ctx, o.title, r.x + r.w / 2, r.y - 6, "center", "bottom", TITLE_FONT);
+    return { sx, sy };
+  }
+
+  // Colour of value v in a 256-entry RGB lookup table (flat array) scaled to [vmin, vmax].
+  function lutIndex(v, vmin, vmax) {
+    const t = vmax > vmin ? (v - vmin) / (vmax - vmin) : 0;
+    return t <= 0 ? 0 : t >= 1 ? 255 : Math.min(255, Math.floor(t * 256));
+  }
+
+  const scratch = document.createElement("canvas");
+
+  // A rows x cols array (row 0 at the bottom) as an image with a colour bar.
+  // o: data, rows, cols, extent [x0, x1, y0, y1], vmin, vmax, lut, title, xlabel, ylabel, yticks, barLabel
+  function heatmap(ctx, box, o) {
+    const r = inner(box, true);
+    scratch.width = o.cols; scratch.height = o.rows;
+    const sctx = scratch.getContext("2d");
+    const image = sctx.createImageData(o.cols, o.rows);
+    const px = image.data, lut = o.lut, d = o.data;
+    for (let row = 0; row < o.rows; row++) {
+      const out = (o.rows - 1 - row) * o.cols * 4, src = row * o.cols;
+      for (let c = 0; c < o.cols; c++) {
+        const v = d[src + c], k = out + c * 4;
+        if (Number.isNaN(v)) { px[k + 3] = 0; continue; }
+        const j = lutIndex(v, o.vmin, o.vmax) * 3;
+        px[k] = lut[j]; px[k + 1] = lut[j + 1]; px[k + 2] = lut[j + 2]; px[k + 3] = 255;
+      }
+    }
+    sctx.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(scratch, r.x, r.y, r.w, r.h);
+    const [x0, x1, y0, y1] = o.extent;
+    const scale = axes(ctx, r, { xlim: [x0, x1], ylim: [y0, y1], title: o.title, xlabel: o.xlabel,
+                                 ylabel: o.ylabel, yticks: o.yticks, xticks: o.xticks, ytickFont: o.ytickFont });
+    colorbar(ctx, { x: r.x + r.w + BAR.gap, y: r.y, w: BAR.width, h: r.h }, o);
+    return { rect: r, ...scale };
+  }
+
+  const barCanvas = document.createElement("canvas");
+
+  function colorbar(ctx, b, o) {
+    barCanvas.width = 1; barCanvas.height = 256;  // the map, top = vmax, drawn stretched
+    const bctx = barCanvas.getContext("2d"), strip = bctx.createImageData(1, 256);
+    for (let i = 0; i < 256; i++) {
+      const k = (255 - i) * 4, j = i * 3;
+      strip.data[k] = o.lut[j]; strip.data[k + 1] = o.lut[j + 1]; strip.data[k + 2] = o.lut[j + 2]; strip.data[k + 3] = 255;
+    }
+    bctx.putImageData(strip, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(barCanvas, b.x, b.y, b.w, b.h);
+    ctx.strokeStyle = INK;
+    ctx.strokeRect(Math.round(b.x) + 0.5, Math.round(b.y) + 0.5, Math.round(b.w), Math.round(b.h));
+    const values = ticks(o.vmin, o.vmax, Math.max(2, Math.floor(b.h / 35)));
+    const labels = formatTicks(values);
+    values.forEach((v, i) => {
+      const y = Math.round(b.y + b.h - ((v - o.vmin) / (o.vmax - o.vmin)) * b.h) + 0.5;
+      ctx.beginPath(); ctx.moveTo(b.x + b.w, y); ctx.lineTo(b.x + b.w + 3, y); ctx.stroke();
+      text(ctx, labels[i], b.x + b.w + 5, y, "left", "middle");
+    });
+    if (o.barLabel) text(ctx, o.barLabel, b.x + b.w + BAR.labels + 4, b.y + b.h / 2, "center", "bottom", FONT, -Math.PI / 2);
+  }
+
+  // Lines, stems or dots over shared axes. o: series [{x, y, color, kind, label, dash}],
+  // xlim, ylim, title, xlabel, ylabel, yticks, zero (a grey line at 0), legend, flip (x <-> y)
+  function lines(ctx, box, o) {
+    const r = inner(box, false);
+    const s = axes(ctx, r, o);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(r.x, r.y, r.w, r.h); ctx.clip();
+    if (o.zero) {
+      ctx.strokeStyle = "#999"; ctx.lineWidth = 0.7; ctx.beginPath();
+      if (o.flip) { ctx.moveTo(s.sx(0), r.y); ctx.lineTo(s.sx(0), r.y + r.h); } else { ctx.moveTo(r.x, s.sy(0)); ctx.lineTo(r.x + r.w, s.sy(0)); }
+      ctx.stroke();
+    }
+    for (const line of o.series) {
+      const X = (i) => (o.flip ? s.sx(line.y[i]) : s.sx(line.x[i]));
+      const Y = (i) => (o.flip ? s.sy(line.x[i]) : s.sy(line.y[i]));
+      ctx.strokeStyle = ctx.fillStyle = line.color || "#1f77b4";
+      ctx.lineWidth = line.width || 1;
+      ctx.setLineDash(line.dash || []);
+      if (line.kind === "dots" || line.kind === "stem") {
+        if (line.kind === "stem") {
+          ctx.beginPath();
+          for (let i = 0; i < line.y.length; i++) { ctx.moveTo(X(i), s.sy(0)); ctx.lineTo(X(i), Y(i)); }
+          ctx.stroke();
+        }
+        for (let i = 0; i < line.y.length; i++) {
+          if (Number.isNaN(line.y[i])) continue;
+          ctx.fillRect(X(i) - 1.5, Y(i) - 1.5, 3, 3);
+        }
+      } else {
+        ctx.beginPath();
+        let pen = false;
+        for (let i = 0; i < line.y.length; i++) {
+          if (Number.isNaN(line.y[i])) { pen = false; continue; }
+          if (pen) ctx.lineTo(X(i), Y(i)); else ctx.moveTo(X(i), Y(i));
+          pen = true;
+        }
+        ctx.stroke();
+      }
+      ctx.setLineDash([]);
+    }
+    ctx.restore();
+    if (o.legend) {
+      let y = r.y + 8;
+      for (const line of o.series.filter((l) => l.label)) {
+        ctx.fillStyle = line.color; ctx.fillRect(r.x + r.w - 150, y - 1, 14, 3);
+        text(ctx, line.label, r.x + r.w - 132, y, "left", "middle");
+        y += 14;
+      }
+    }
+    return { rect: r, ...s };
+  }
+
+  // The range of values plus a 5 % margin (0.5 when flat), as the matplotlib explorers use.
+  function valueRange(lo, hi) {
+    const margin = 0.05 * (hi - lo) || 0.5;
+    return [lo - margin, hi + margin];
+  }
+
+  window.MusicnnPlot = { ticks, formatG, formatTicks, setup, heatmap, lines, axes, text, valueRange, lutIndex, inner };
+})();
