@@ -30,7 +30,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_example_audio import RATE, excerpt, extracted_package  # noqa: E402
+from make_example_audio import RATE, excerpt, extracted_package
 
 PACKAGE = "fretsonfire-songs-sectoid"
 PACKAGE_VERSION = "1.dfsg-3.1"  # the version the shipped file was made from

@@ -431,16 +431,6 @@ def strongest_after_bn_sentence(analysis: Analysis, n: int = 10) -> str:
             f"{len(classes['sparse'].rows)} of the layer's {act.mean.size}.")
 
 
-def gamma_sentence(model: Model) -> str:
-    """The median γ_j and median slope γ_j/√(σ_j² + ε) of the three mid-end batch-norms."""
-    parts = []
-    for layer in midend.LAYERS:
-        bn = midend.batch_norm(model, layer)
-        parts.append(f"{midend.label(layer)} {np.median(bn.gamma):.3g} ({np.median(bn.scale):.3g})")
-    return (f"{model.name}, median $\\gamma_j$ (and median slope $\\gamma_j/\\sqrt{{\\sigma_j^2+\\epsilon}}$) of "
-            f"each mid-end batch-norm: " + ", ".join(parts) + ".")
-
-
 def norm_rank_sentence(act: Activity, model: Model, threshold: float = NORM_THRESHOLD) -> str:
     """Where the constantly high units' kernel norms rank among the non-trivial kernels."""
     steady = classify(act)["constantly high"].rows
@@ -769,7 +759,7 @@ def claim_unit_classes(analysis: Analysis, segments: Sequence[int]) -> Finding:
 def claim_beta(analysis: Analysis, segments: Sequence[int]) -> Finding:
     near = beta_near_zero(analysis.model)
     beta = np.abs(analysis.model.batch_norm(GROUP.bn).beta)
-    return Finding(f"{near.count} of {near.total} with |β| ≤ {BETA_TOLERANCE:g} (largest {beta.max():.2g})",
+    return Finding(f"{near.count} of {near.total} within ±{BETA_TOLERANCE:g} (largest size {beta.max():.2g})",
                    int(near.count == near.total), 1)
 
 
@@ -822,7 +812,7 @@ def claim_row_34(analysis: Analysis, segments: Sequence[int]) -> Finding:
 def claim_sum(analysis: Analysis, segments: Sequence[int]) -> Finding:
     v = _span(analysis, segments, "V123_hat")
     share = float(np.mean(np.abs(v) > VISIBLE))
-    return Finding(f"{v.min():.3g} to {v.max():.3g}; {share:.0%} of cells with |value| > {VISIBLE:g}",
+    return Finding(f"{v.min():.3g} to {v.max():.3g}; {share:.0%} of cells beyond ±{VISIBLE:g}",
                    int(share > NOT_SPARSE_SHARE), 1)
 
 
@@ -866,7 +856,7 @@ CLAIMS = (
           f"each input row r has max_j ‖[K_j]_r‖ above {NORM_THRESHOLD:g}", claim_none_ignored, False),
     Claim("units", "units 44, 48 active; 1, 60 sparse; 5, 33 constantly high",
           "the classes of the activity table above, on the span", claim_unit_classes, True),
-    Claim("beta", "all CNN_4 β are near zero", f"|β_j| ≤ {BETA_TOLERANCE:g}", claim_beta, False),
+    Claim("beta", "all CNN_4 β are near zero", f"β_j within ±{BETA_TOLERANCE:g}", claim_beta, False),
     Claim("range", "max of $V_3$ about 10, yet $\\hat{V}_3$ runs from about −17 to about 111",
           "the batch-norm enlarges (max $\\hat{V}_3$ > max $V_3$) and goes negative", claim_v3_range, True),
     Claim("brightest", "on the [0, 10] scale $\\hat{V}_3$ is much more active than $\\hat{V}_1$, $\\hat{V}_2$",
@@ -880,7 +870,7 @@ CLAIMS = (
           f"$\\hat{{V}}_2$ / $\\hat{{V}}_3$; active: at least {ACTIVE_ENERGY_SHARE:.0%} of its array's largest",
           claim_row_34, True),
     Claim("sum", "$\\hat{V}_1+\\hat{V}_2+\\hat{V}_3$ reaches almost 125, goes down to −17: not sparse",
-          f"range; not sparse if more than {NOT_SPARSE_SHARE:.0%} of cells have |value| > {VISIBLE:g}",
+          f"range; not sparse if more than {NOT_SPARSE_SHARE:.0%} of cells lie beyond ±{VISIBLE:g}",
           claim_sum, True),
     Claim("sorted much", "sorted, shifted and scaled, rows 5, 33, 59 of the sum show much activity",
           f"the series' procedure, rows ranked by the area under their curve; much: among the top {SORTED_TOP}",
