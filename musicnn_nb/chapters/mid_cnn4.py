@@ -268,8 +268,10 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     handles = []
     for name in CLASSES:
         rows = list(classes[name].rows)
+        label = f"{name} ({len(rows)})" + (": mean 0, drawn on the bottom edge" if name == "silent" else "")
         handles.append(left.scatter(act.share_on[rows], np.maximum(act.mean[rows], floor), s=28,
-                                    color=CLASS_COLORS[name], label=f"{name} ({len(rows)})"))
+                                    marker="v" if name == "silent" else "o", color=CLASS_COLORS[name],
+                                    label=label, clip_on=False))
         handles.append(right.scatter(b[rows], act.share_on[rows], s=28, color=CLASS_COLORS[name]))
     for said, units in SERIES_UNITS.items():
         for k, j in enumerate(units):
@@ -283,6 +285,7 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
         line(SPARSE_SHARE, color="gray", linestyle="--", linewidth=0.8)
         line(ALWAYS_ON_SHARE, color="gray", linestyle=":", linewidth=0.8)
     left.set_yscale("log")
+    left.set_ylim(bottom=floor)  # a silent unit's mean is 0, which a log axis cannot show: its marker sits on the edge
     left.set(xlabel="share of frames with $V_3 > 0$ (rectifier open)", ylabel="mean of $V_3$ over all frames",
              title=f"{act.model}: the 64 CNN_4 units over {act.frames:,} frames", xlim=(-0.03, 1.03))
     left.legend(fontsize=8, loc="lower right", title="class here (dashed, dotted: share limits)", title_fontsize=7)
