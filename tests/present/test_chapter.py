@@ -31,3 +31,11 @@ def test_provenance_names_the_surviving_and_the_reconstructed_parts():
     text = chapter.provenance_text()
     assert "parts 9 and 12" in text
     assert "1–8, 10 and 11" in text
+
+
+def test_the_second_recording_ships_with_its_licence_and_credit():
+    path = chapter.second_recording()
+    assert path.is_file() and path.suffix == ".flac"
+    assert (path.parent / "LICENSE-MIT-sectoid.txt").is_file()
+    readme = (path.parent / "README.md").read_text()
+    assert path.name in readme and "Sectoid" in readme and "MIT" in readme
