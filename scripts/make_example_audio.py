@@ -42,17 +42,18 @@ RATE = 16000
 OUTPUT = Path(__file__).resolve().parent.parent / "musicnn_nb" / "data" / "example.flac"
 
 
-def extracted_package(source: Path | None, workdir: Path) -> Path:
+def extracted_package(source: Path | None, workdir: Path, package: str = PACKAGE,
+                      package_version: str = PACKAGE_VERSION) -> Path:
     """Folder holding the package's files: ``source`` if it is one, else the unpacked .deb."""
     if source is not None and source.is_dir():
         return source
     if source is None:
-        subprocess.run(["apt-get", "download", PACKAGE], cwd=workdir, check=True)
-        source = next(workdir.glob(f"{PACKAGE}_*.deb"))
+        subprocess.run(["apt-get", "download", package], cwd=workdir, check=True)
+        source = next(workdir.glob(f"{package}_*.deb"))
     version = subprocess.run(["dpkg-deb", "-f", str(source), "Version"],
                              check=True, capture_output=True, text=True).stdout.strip()
-    if version != PACKAGE_VERSION:
-        print(f"warning: {PACKAGE} {version}, not {PACKAGE_VERSION}", file=sys.stderr)
+    if version != package_version:
+        print(f"warning: {package} {version}, not {package_version}", file=sys.stderr)
     root = workdir / "root"
     subprocess.run(["dpkg-deb", "-x", str(source), str(root)], check=True)
     return root
@@ -68,15 +69,17 @@ def read_track(root: Path) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
-def excerpt(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Mono, 16 kHz, [OFFSET_S, OFFSET_S + DURATION_S), as 16-bit integers.
+def excerpt(samples: np.ndarray, rate: int, offset_s: float = OFFSET_S, duration_s: float = DURATION_S
+            ) -> np.ndarray:
+    """Mono, 16 kHz, [offset_s, offset_s + duration_s), as 16-bit integers.
 
     The whole track is resampled before cutting, so the excerpt has no filter edge effects.
+    (scripts/make_rock_audio.py reuses this for the second recording.)
     """
     mono = samples.mean(axis=1, dtype=np.float32)
     resampled = resampy.resample(mono, rate, RATE, filter="kaiser_best")
-    start = round(OFFSET_S * RATE)
-    cut = resampled[start:start + round(DURATION_S * RATE)]
+    start = round(offset_s * RATE)
+    cut = resampled[start:start + round(duration_s * RATE)]
     return np.clip(np.rint(cut * 32768), -32768, 32767).astype(np.int16)
 
 

@@ -389,7 +389,7 @@ def maps_figure(analysis: Analysis, units: Sequence[str], segment: int) -> tuple
                      title=f"{name}: K ⋆ M̂_dB + b  (b = {unit.bias:.3f})")
         plots.matrix(maps.Y, right, start_s=start, row_label=label, vmin=-bound, vmax=bound,
                      cmap=plots.DIVERGING, colorbar_label="Y",
-                     title=f"{name}: Y = ReLU(·), keeps {100 * kept:.1f} % of cells")
+                     title=f"{name}: Y = ReLU(·), keeps {100 * kept:.1f} % of this segment's cells")
         if one_d:  # two-line tick labels reach above the axes: lift the titles
             for ax in (left, right):
                 plots.mel_axis(ax, n_ticks=4)

@@ -14,7 +14,7 @@ criterion, as in :mod:`musicnn_nb.analysis`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -24,6 +24,7 @@ from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
+from musicnn_nb.facts.rows import by_activity, frames_of, sort_shift_scale, sorted_activity
 from musicnn_nb.facts.units import NORM_THRESHOLD, UnitCount, nontrivial_units, ranked_units, trivial_units
 from musicnn_nb.facts.units import explorer_unit as _explorer_unit
 from musicnn_nb.model.network import PAD
@@ -260,8 +261,10 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     handles = []
     for name in CLASSES:
         rows = list(classes[name].rows)
+        label = f"{name} ({len(rows)})" + (": mean 0, drawn on the bottom edge" if name == "silent" else "")
         handles.append(left.scatter(act.share_on[rows], np.maximum(act.mean[rows], floor), s=28,
-                                    color=CLASS_COLORS[name], label=f"{name} ({len(rows)})"))
+                                    marker="v" if name == "silent" else "o", color=CLASS_COLORS[name],
+                                    label=label, clip_on=False))
         handles.append(right.scatter(b[rows], act.share_on[rows], s=28, color=CLASS_COLORS[name]))
     for said, units in SERIES_UNITS.items():
         for k, j in enumerate(units):
@@ -275,6 +278,7 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
         line(SPARSE_SHARE, color="gray", linestyle="--", linewidth=0.8)
         line(ALWAYS_ON_SHARE, color="gray", linestyle=":", linewidth=0.8)
     left.set_yscale("log")
+    left.set_ylim(bottom=floor)  # a silent unit's mean is 0, which a log axis cannot show: its marker sits on the edge
     left.set(xlabel="share of frames with $V_3 > 0$ (rectifier open)", ylabel="mean of $V_3$ over all frames",
              title=f"{act.model}: the 64 CNN_4 units over {act.frames:,} frames", xlim=(-0.03, 1.03))
     left.legend(fontsize=8, loc="lower right", title="class here (dashed, dotted: share limits)", title_fontsize=7)
@@ -421,16 +425,6 @@ def strongest_after_bn_sentence(analysis: Analysis, n: int = 10) -> str:
     return (f"The {n} units whose $\\hat{{V}}_3$ has the largest standard deviation over the recording are "
             f"{', '.join(map(str, top))}; by their class on $V_3$: {listed}. For comparison, sparse units are "
             f"{len(classes['sparse'].rows)} of the layer's {act.mean.size}.")
-
-
-def gamma_sentence(model: Model) -> str:
-    """The median γ_j and median slope γ_j/√(σ_j² + ε) of the three mid-end batch-norms."""
-    parts = []
-    for layer in midend.LAYERS:
-        bn = midend.batch_norm(model, layer)
-        parts.append(f"{midend.label(layer)} {np.median(bn.gamma):.3g} ({np.median(bn.scale):.3g})")
-    return (f"{model.name}, median $\\gamma_j$ (and median slope $\\gamma_j/\\sqrt{{\\sigma_j^2+\\epsilon}}$) of "
-            f"each mid-end batch-norm: " + ", ".join(parts) + ".")
 
 
 def norm_rank_sentence(act: Activity, model: Model, threshold: float = NORM_THRESHOLD) -> str:
@@ -688,3 +682,327 @@ def explorer_unit(model: Model, preferred: str = PREFERRED_UNIT, threshold: floa
     """``preferred`` if its kernel is non-trivial for ``model``, else the largest-norm CNN_4 unit
     (:func:`musicnn_nb.facts.units.explorer_unit`)."""
     return _explorer_unit(model, (GROUP,), preferred, threshold)
+
+
+# ---------------------------------------------------------------------------------------
+# Part 12's claims, one by one
+# ---------------------------------------------------------------------------------------
+
+SERIES_SPARSE_ON_SCALE = (4, 5, 52, 53)  # part 12: sparse in the [0, 10] side-by-side of V̂_2 and V̂_3
+SERIES_ENERGY_ROW = 34  # part 12: active in V̂_2's row energies, inactive in V̂_1's and V̂_3's
+SERIES_SORTED = {"much activity": (5, 33, 59), "very little": (3, 29, 53)}  # part 12's sort-shift-scale
+SORTED_TOP = 10  # a row "shows much activity" if among this many top rows of a measure (little: bottom)
+VISIBLE = 1.0  # on the [0, 10] scale a cell is visible above a tenth of the scale
+ACTIVE_ENERGY_SHARE = 0.1  # a row is "active" in an array if its energy is at least this share of the array's largest
+NOT_SPARSE_SHARE = 0.5  # a matrix is not sparse if more than half its cells have |value| > VISIBLE
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one part-12 claim comes to on one recording, model and span of segments."""
+
+    value: str  # the book's value, as printed in the table
+    agree: int  # how many of the claim's parts hold here
+    parts: int  # how many parts the claim has (e.g. six units, each put in a class)
+
+    @property
+    def verdict(self) -> str:
+        if self.agree == self.parts:
+            return "holds"
+        return "does not hold" if self.agree == 0 else f"{self.agree} of {self.parts} hold"
+
+
+def _span(analysis: Analysis, segments: Sequence[int], key: str) -> np.ndarray:
+    """rows × frames of ``key`` over ``segments``, joined in time, in float64."""
+    return frames_of(analysis.arrays[key][list(segments)]).astype(np.float64)
+
+
+def _rank_of(values: np.ndarray, row: int) -> int:
+    """1 for the largest value (ties share the better rank)."""
+    return int(np.sum(values > values[row])) + 1
+
+
+def claim_nontrivial(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    live = nontrivial_units(analysis.model, LAYER)
+    said = SERIES_NONTRIVIAL[analysis.model.name]
+    return Finding(f"{live.count} of {live.total}", int(live.count == said), 1)
+
+
+def input_row_weights(model: Model, threshold: float = NORM_THRESHOLD) -> np.ndarray:
+    """For each input row r of CNN_4 (row r of V̂_1+V̂_2), the largest norm of that row over the
+    non-trivial CNN_4 kernels, max_j ‖[K_j]_{r,*}‖: how strongly some kernel weights it."""
+    live = list(nontrivial_units(model, LAYER, threshold).rows)
+    return np.linalg.norm(model.kernels(GROUP)[live].astype(np.float64), axis=2).max(axis=0)
+
+
+def claim_none_ignored(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    weights = input_row_weights(analysis.model)
+    weighted = int(np.sum(weights > NORM_THRESHOLD))
+    return Finding(f"{weighted} of {weights.size} input rows (weakest: {weights.min():.2g})",
+                   int(weighted == weights.size), 1)
+
+
+def claim_unit_classes(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    classes = classify(activity_of(analysis.V3[list(segments)], analysis.model.name))
+    here = {j: class_of(classes, j) for units in SERIES_UNITS.values() for j in units}
+    agree = sum(here[j] == said for said, units in SERIES_UNITS.items() for j in units)
+    grouped = {c: [j for j, k in here.items() if k == c] for c in CLASSES}
+    return Finding("; ".join(f"{c} {', '.join(map(str, js))}" for c, js in grouped.items() if js), agree, len(here))
+
+
+def claim_beta(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    near = beta_near_zero(analysis.model)
+    beta = np.abs(analysis.model.batch_norm(GROUP.bn).beta)
+    return Finding(f"{near.count} of {near.total} within ±{BETA_TOLERANCE:g} (largest size {beta.max():.2g})",
+                   int(near.count == near.total), 1)
+
+
+def claim_v3_range(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    v3, v3_hat = _span(analysis, segments, "V3"), _span(analysis, segments, "V3_hat")
+    grows, negative = v3_hat.max() > v3.max(), v3_hat.min() < 0
+    return Finding(f"max $V_3$ {v3.max():.3g}; $\\hat{{V}}_3$ from {v3_hat.min():.3g} to {v3_hat.max():.3g}",
+                   int(grows) + int(negative), 2)
+
+
+def brightness(matrix: np.ndarray, limits: tuple[float, float] = SIDE_BY_SIDE_SCALE) -> float:
+    """Mean of the matrix clipped to ``limits`` and mapped to [0, 1]: how bright it looks on that scale."""
+    lo, hi = limits
+    return float(np.mean((np.clip(matrix, lo, hi) - lo) / (hi - lo)))
+
+
+def claim_v3_brightest(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    light = {key: brightness(_span(analysis, segments, key)) for key in SUMS}
+    brightest = max(light, key=light.get)
+    return Finding(" / ".join(f"{light[key]:.2f}" for key in SUMS), int(brightest == "V3_hat"), 1)
+
+
+def visible_share(matrix: np.ndarray, level: float = VISIBLE) -> np.ndarray:
+    """Per row, the share of frames above ``level`` (visible on the [0, 10] scale)."""
+    return (np.asarray(matrix) > level).mean(axis=1)
+
+
+def claim_sparse_on_scale(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    shares = {key: visible_share(_span(analysis, segments, key)) for key in ("V2_hat", "V3_hat")}
+    sparse = {j: all(s[j] < SPARSE_SHARE for s in shares.values()) for j in SERIES_SPARSE_ON_SCALE}
+    value = ", ".join(f"{j}: {shares['V2_hat'][j]:.0%}/{shares['V3_hat'][j]:.0%}" for j in SERIES_SPARSE_ON_SCALE)
+    return Finding(value, sum(sparse.values()), len(sparse))
+
+
+def span_row_energies(analysis: Analysis, segments: Sequence[int]) -> dict[str, np.ndarray]:
+    """Row energies of V̂_1, V̂_2, V̂_3 summed over ``segments``, relative to V̂_1's largest."""
+    energy = {key: np.sum(_span(analysis, segments, key) ** 2, axis=1) for key in SUMS}
+    reference = energy[SUMS[0]].max()
+    return {key: e / reference for key, e in energy.items()}
+
+
+def claim_row_34(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    rel, j = span_row_energies(analysis, segments), SERIES_ENERGY_ROW
+    own = {key: e[j] / e.max() for key, e in rel.items()}  # share of the array's own largest row energy
+    agree = (int(own["V2_hat"] >= ACTIVE_ENERGY_SHARE) + int(own["V1_hat"] < ACTIVE_ENERGY_SHARE)
+             + int(own["V3_hat"] < ACTIVE_ENERGY_SHARE))
+    return Finding(" / ".join(f"{rel[key][j]:.2g} ({own[key]:.0%})" for key in SUMS), agree, 3)
+
+
+def claim_sum(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    v = _span(analysis, segments, "V123_hat")
+    share = float(np.mean(np.abs(v) > VISIBLE))
+    return Finding(f"{v.min():.3g} to {v.max():.3g}; {share:.0%} of cells beyond ±{VISIBLE:g}",
+                   int(share > NOT_SPARSE_SHARE), 1)
+
+
+def _sorted_claim(which: str, analysis: Analysis, segments: Sequence[int]) -> Finding:
+    order = list(by_activity(sorted_activity(_span(analysis, segments, "V123_hat"))))
+    rows, n = SERIES_SORTED[which], len(order)
+    ranks = {j: order.index(j) + 1 for j in rows}
+    near = [order[:SORTED_TOP], order[-SORTED_TOP:]][which == "very little"]
+    return Finding(", ".join(f"{j}: rank {r}" for j, r in ranks.items()) + f" of {n}",
+                   sum(j in near for j in rows), len(rows))
+
+
+def claim_sorted_much(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    return _sorted_claim("much activity", analysis, segments)
+
+
+def claim_sorted_little(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    return _sorted_claim("very little", analysis, segments)
+
+
+def claim_w(analysis: Analysis, segments: Sequence[int]) -> Finding:
+    rows, frames = analysis.W.shape[1:]
+    return Finding(f"{rows} × {frames}", int((rows, frames) == (753, 187)), 1)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of part 12: what the series says (in this book's words), and how it is checked."""
+
+    key: str
+    said: str
+    check: str  # the book's criterion, in words
+    measure: Callable[[Analysis, Sequence[int]], Finding]
+    audio: bool  # whether the check reads the recording (False: the weights alone decide)
+
+
+CLAIMS = (
+    Claim("nontrivial", "all 64 CNN_4 kernels are non-trivial for MTT, 63 for MSD",
+          f"kernel norm above {NORM_THRESHOLD:g}", claim_nontrivial, False),
+    Claim("none ignored", "every output of CNN_2 and CNN_3 is weighted by some CNN_4 kernel",
+          f"each input row r has max_j ‖[K_j]_r‖ above {NORM_THRESHOLD:g}", claim_none_ignored, False),
+    Claim("units", "units 44, 48 active; 1, 60 sparse; 5, 33 constantly high",
+          "the classes of the activity table above, on the span", claim_unit_classes, True),
+    Claim("beta", "all CNN_4 β are near zero", f"β_j within ±{BETA_TOLERANCE:g}", claim_beta, False),
+    Claim("range", "max of $V_3$ about 10, yet $\\hat{V}_3$ runs from about −17 to about 111",
+          "the batch-norm enlarges (max $\\hat{V}_3$ > max $V_3$) and goes negative", claim_v3_range, True),
+    Claim("brightest", "on the [0, 10] scale $\\hat{V}_3$ is much more active than $\\hat{V}_1$, $\\hat{V}_2$",
+          "brightness (mean of the clipped, scaled value) of $\\hat{V}_1$ / $\\hat{V}_2$ / $\\hat{V}_3$; "
+          "$\\hat{V}_3$ the largest", claim_v3_brightest, True),
+    Claim("sparse on scale", "units 4, 5, 52, 53 look sparse in $\\hat{V}_2$ and $\\hat{V}_3$",
+          f"share of frames above {VISIBLE:g} in $\\hat{{V}}_2$ / $\\hat{{V}}_3$, both below {SPARSE_SHARE:.0%}",
+          claim_sparse_on_scale, True),
+    Claim("row 34", "row 34 is active in $\\hat{V}_2$'s row energies, inactive in $\\hat{V}_1$'s and $\\hat{V}_3$'s",
+          f"energy relative to $\\hat{{V}}_1$'s largest row (and to its own array's largest) in $\\hat{{V}}_1$ / "
+          f"$\\hat{{V}}_2$ / $\\hat{{V}}_3$; active: at least {ACTIVE_ENERGY_SHARE:.0%} of its array's largest",
+          claim_row_34, True),
+    Claim("sum", "$\\hat{V}_1+\\hat{V}_2+\\hat{V}_3$ reaches almost 125, goes down to −17: not sparse",
+          f"range; not sparse if more than {NOT_SPARSE_SHARE:.0%} of cells lie beyond ±{VISIBLE:g}",
+          claim_sum, True),
+    Claim("sorted much", "sorted, shifted and scaled, rows 5, 33, 59 of the sum show much activity",
+          f"the series' procedure, rows ranked by the area under their curve; much: among the top {SORTED_TOP}",
+          claim_sorted_much, True),
+    Claim("sorted little", "sorted, shifted and scaled, rows 3, 29, 53 of the sum show very little activity",
+          f"the same ranking; very little: among the bottom {SORTED_TOP}", claim_sorted_little, True),
+    Claim("W", "W is 753 × 187", "shape of W per segment", claim_w, False),
+)
+
+
+def spans(analysis: Analysis, n: int = SERIES_SEGMENTS) -> dict[str, list[int]]:
+    """The two spans every claim is checked on: the series' ``n`` consecutive segments, and all."""
+    first = consecutive_segments(analysis, n)
+    return {f"{len(first)} segments": first, "all segments": list(range(analysis.n_segments))}
+
+
+def findings(analyses: Sequence[Analysis], n: int = SERIES_SEGMENTS) -> dict[str, dict[tuple[str, str], Finding]]:
+    """Every claim measured on every analysis (by model name) and span: claim key → (model, span) → Finding."""
+    return {claim.key: {(a.model.name, label): claim.measure(a, segments)
+                        for a in analyses for label, segments in spans(a, n).items()}
+            for claim in CLAIMS}
+
+
+def claims_table(analyses: Sequence[Analysis], n: int = SERIES_SEGMENTS) -> str:
+    """Markdown: each part-12 claim and its value and verdict on each model and span of the
+    analysed recording (chapter 12); :func:`criteria_list` says how each is measured."""
+    found = findings(analyses, n)
+    columns = [(a.model.name, label) for a in analyses for label in spans(a, n)]
+    head = "| # | part 12 says (Disco Duck, MSD) | " + " | ".join(f"{m}, {label}" for m, label in columns) + " |"
+    lines = [head, "|---|---|" + "---|" * len(columns)]
+    for i, claim in enumerate(CLAIMS, start=1):
+        cells = [f"{found[claim.key][c].value} (**{found[claim.key][c].verdict}**)" for c in columns]
+        lines.append(f"| {i} | {claim.said} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def criteria_list() -> str:
+    """Markdown list: how the book checks each claim of :data:`CLAIMS`, and whether it reads the audio."""
+    return "\n".join(f"{i}. {claim.check} ({'the recording' if claim.audio else 'the weights alone'})"
+                     for i, claim in enumerate(CLAIMS, start=1))
+
+
+def _summary(verdicts: dict[tuple[str, str], str]) -> str:
+    """'holds on every recording and span' or the verdict per recording and span."""
+    if len(set(verdicts.values())) == 1:
+        return f"{next(iter(verdicts.values()))}, on every recording and span"
+    return ", ".join(f"{v} on {name} ({label})" for (name, label), v in verdicts.items())
+
+
+def claims_sentences(recordings: dict[str, Sequence[Analysis]], n: int = SERIES_SEGMENTS) -> str:
+    """Markdown list: per claim, whether it holds here for each model (on each recording and span)
+    and why: the weights alone decide it; or its verdict is the same on every recording, so the
+    weights fix it; or the verdict changes with the recording or the span: the music decides
+    (chapter 12)."""
+    found = {name: findings(analyses, n) for name, analyses in recordings.items()}
+    models = list(dict.fromkeys(model for per in found.values() for (model, _) in next(iter(per.values()))))
+    lines = []
+    for i, claim in enumerate(CLAIMS, start=1):
+        per_model = {m: {(name, label): f.verdict for name, per in found.items()
+                         for (model, label), f in per[claim.key].items() if model == m} for m in models}
+        said = "; ".join(f"{m}: {_summary(v)}" for m, v in per_model.items())
+        if not claim.audio:
+            why = "the weights alone decide it, so no recording can change it"
+        elif all(len(set(v.values())) == 1 for v in per_model.values()):
+            why = ("it reads the audio, yet its verdict is the same on every recording and span measured: on the "
+                   "evidence of these recordings the weights, not the music, decide it")
+        else:
+            changes = [m for m, v in per_model.items() if len(set(v.values())) > 1]
+            why = f"its verdict changes with the recording or the span for {' and '.join(changes)}: the music decides"
+        lines.append(f"{i}. *{claim.said}*. {said}. Why: {why}.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Why V̂_3 is so large: slopes and pre-normalisation ranges
+# ---------------------------------------------------------------------------------------
+
+PRE = {"cnn2": "V1", "cnn3": "V2", "cnn4": "V3"}  # each mid-end layer's output before its batch-norm
+POST = {"cnn2": "V1_hat", "cnn3": "V2_hat", "cnn4": "V3_hat"}
+
+
+def range_table(analysis: Analysis, segments: Sequence[int]) -> str:
+    """Markdown: per mid-end layer, the median and largest batch-norm slope γ_j/√(σ_j²+ε), the
+    largest value before the batch-norm, the range after it, and the unit where the maximum after
+    it is reached with its value before and its slope, over ``segments`` (chapter 12)."""
+    lines = [r"| layer | median slope | largest slope | max before ($V$) | range after ($\hat{V}$) "
+             r"| unit of the max after | its $V$ there | its slope |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for layer in midend.LAYERS:
+        slope = midend.batch_norm(analysis.model, layer).scale
+        pre, post = _span(analysis, segments, PRE[layer]), _span(analysis, segments, POST[layer])
+        j, t = np.unravel_index(np.argmax(post), post.shape)
+        lines.append(f"| {midend.label(layer)} | {np.median(slope):.3g} | {slope.max():.3g} | {pre.max():.3g} "
+                     f"| {post.min():.3g} to {post.max():.3g} | {j} | {pre[j, t]:.3g} | {slope[j]:.3g} |")
+    return "\n".join(lines)
+
+
+def range_sentence(analysis: Analysis, segments: Sequence[int]) -> str:
+    """Why V̂_3 reaches its maximum: V_3's value there times the unit's slope, minus the slope
+    times the running mean, plus β, compared with CNN_3's slopes (chapter 12)."""
+    bn = midend.batch_norm(analysis.model, "cnn4")
+    pre, post = _span(analysis, segments, "V3"), _span(analysis, segments, "V3_hat")
+    j, t = np.unravel_index(np.argmax(post), post.shape)
+    slopes = {layer: float(np.median(midend.batch_norm(analysis.model, layer).scale)) for layer in midend.LAYERS}
+    above = int(np.sum(bn.scale > slopes["cnn4"] * 2))
+    v2 = _span(analysis, segments, "V2").max()
+    return (f"On {analysis.model.name}'s {len(segments)} segments here, $\\hat{{V}}_3$ peaks at {post[j, t]:.3g} in "
+            f"unit {j}: $V_3 = {pre[j, t]:.3g}$ there, times its slope {bn.scale[j]:.3g}, minus slope × running mean "
+            f"({bn.scale[j] * bn.mean[j]:.3g}), plus $\\beta_{{{j}}} = {bn.beta[j]:.2g}$. The median slopes are "
+            f"{', '.join(f'{slopes[k]:.3g} ({midend.label(k)})' for k in midend.LAYERS)}. "
+            + ("CNN_4's median slope is smaller than CNN_3's, so the slopes do not grow from layer to layer; "
+               if slopes["cnn4"] < slopes["cnn3"] else "CNN_4's median slope is larger than CNN_3's; ")
+            + f"what makes $\\hat{{V}}_3$ large is $V_3$ itself (its maximum {pre.max():.3g}, against "
+            f"{v2:.3g} for $V_2$) and the {above} units whose slope is more than twice the median.")
+
+
+def sorted_figure(analysis: Analysis, segments: Sequence[int], fig: Figure | None = None):
+    """The series' sort-shift-scale picture of V̂_1+V̂_2+V̂_3 over ``segments`` (left: every row
+    sorted, minus its minimum, divided by its maximum; row 0 at the bottom), beside the book's own
+    measure (right: each row's area under that curve against its standard deviation over time,
+    the rows the series names labelled) (chapter 12). Returns figure, axes and the image."""
+    v = _span(analysis, segments, "V123_hat")
+    curves, area, std = sort_shift_scale(v), sorted_activity(v), v.std(axis=1)
+    fig = fig or plt.figure(figsize=(10, 4.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    image = left.imshow(curves, origin="lower", aspect="auto", cmap=plots.SEQUENTIAL, vmin=0, vmax=1,
+                        extent=(0, 1, -0.5, v.shape[0] - 0.5), interpolation="nearest")
+    _bar_for(fig, image, left, "sorted, shifted, scaled value")
+    left.set(xlabel="share of the frames (sorted, lowest first)", ylabel="row j",
+             title=f"the series' procedure over {len(segments)} segments")
+    right.scatter(std, area, s=14, color="0.5")
+    for which, rows in SERIES_SORTED.items():
+        color = "tab:red" if which == "much activity" else "tab:blue"
+        right.scatter(std[list(rows)], area[list(rows)], s=30, color=color, label=f"series: {which}")
+        for j in rows:
+            right.annotate(str(j), (std[j], area[j]), fontsize=9, xytext=(3, 3), textcoords="offset points")
+    right.set(xscale="log", xlabel="standard deviation over time (log)", ylabel="area under the sorted curve",
+              title="the two measures of a row's activity")
+    right.legend(fontsize=9, loc="upper right")
+    fig.suptitle(f"{analysis.path.name}, {analysis.model.name}: which rows of "
+                 f"{_math('V123_hat')} are active?", fontsize=11)
+    return fig, (left, right), image

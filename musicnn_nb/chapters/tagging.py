@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from musicnn_nb.model.pipeline import Analysis, analyse
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, SEGMENT_FRAMES
 from musicnn_nb.model.weights import MODELS as MODEL_FOLDERS
-from musicnn_nb.model.weights import load_model
+from musicnn_nb.model.weights import load_model, musicnn_folder
 from musicnn_nb.present import plots
 
 MODELS = ("MSD", "MTT")
@@ -92,6 +92,12 @@ def _inline_html(text: str) -> str:
 def result_file(model: str) -> Path:
     """The checkpoint's ``experiment.result``, where its test-set scores are written."""
     return load_model(model).folder / "experiment.result"
+
+
+def result_label(model: str) -> str:
+    """:func:`result_file` relative to the installed musicnn package (``musicnn/MSD_musicnn/...``),
+    so that a page never shows a path of the machine that built it."""
+    return result_file(model).relative_to(musicnn_folder().parent).as_posix()
 
 
 def scores_table(models: Sequence[str] = MODELS) -> Table:

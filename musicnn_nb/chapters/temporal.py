@@ -325,7 +325,8 @@ def tempo_summary(models: Sequence[Model], analysis: Analysis, threshold: float 
 
 def tuning_summary(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
     """Markdown list: for each model, how many non-trivial 1-D kernels are tuned to tempo, and
-    the one whose click response differs most between its best and worst tempo."""
+    the most sharply tuned one: the smallest ratio of its worst to its best click response (the
+    measure the tuning criterion itself uses)."""
     low, high = TEMPO_RANGE_BPM
     lines = []
     for model in models:
@@ -335,9 +336,10 @@ def tuning_summary(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -
                 f"non-trivial 1-D kernels ({', '.join(f'{c.count} of {c.group.name}' for c in counts)}) "
                 f"answer click tracks at least twice as strongly at their best tempo as at their worst "
                 f"between {low:g} and {high:g} BPM")
+        tuned = [m for m in tuned if m.best_response > 0]
         if tuned:
-            best = max(tuned, key=lambda m: m.best_response - m.worst_response)
-            text += (f"; the largest difference between best and worst tempo is `{best.name}`'s, best at "
+            best = min(tuned, key=lambda m: m.worst_response / m.best_response)
+            text += (f"; the most sharply tuned, by that ratio, is `{best.name}`, best at "
                      f"{best.best_tempo:.0f} BPM (a beat every {60 / best.best_tempo:.3f} s) and worst at "
                      f"{best.worst_response / best.best_response:.2f} times that response")
         lines.append(text + ".")

@@ -7,6 +7,7 @@ package, driven by Playwright). Screenshots go to ``_build/screenshots/``.
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,21 @@ from conftest import ROOT, chapters
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: run "
                                 "`apt-get install chromium` (Debian) to enable the browser test")
+WIDTHS = (1280, 390)  # a laptop window and a phone: no display equation may overflow the column at either
+MIN_SHOWN_RATIO = 0.8  # a figure shown narrower than this share of its drawn width has text below 80 % of its size
+# an absolute file-system path of the build machine in page text (a home, a venv, /tmp, site-packages ...)
+MACHINE_PATH = r"(^|[\s(`'\"])/(home|root|tmp|usr|opt|var|work|Users|srv|mnt)/[\w.+-]+|site-packages|\b[A-Z]:\\\w"
+FIT = """() => {
+  const column = (el) => (el.closest('.bd-article') || el.closest('main') || document.body).getBoundingClientRect();
+  const over = [...document.querySelectorAll('mjx-container[display="true"]')].map(c => {
+    const r = (c.querySelector('mjx-math') || c).getBoundingClientRect(), col = column(c);
+    return [Math.round(Math.max(r.right - col.right, col.left - r.left)), c.textContent.slice(0, 40)];
+  }).filter(([px]) => px > 1);
+  const errors = [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60));
+  return {over, errors};
+}"""
+IMAGES = """() => [...document.images].filter(i => i.src.includes('_images')).map(i => ({
+  shown: i.getBoundingClientRect().width, drawn: i.naturalWidth, alt: i.alt, src: i.src.split('/').pop()}))"""
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
          "--disable-background-networking", "--disable-component-update"]
 
@@ -68,7 +84,59 @@ def test_every_chapter_renders_offline_in_chromium(site):
             if page.locator(".math").count():
                 page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
             assert page.locator(".output.error, .traceback").count() == 0, chapter
+            text = page.inner_text("main")
+            paths = [m.group(0) for m in re.finditer(MACHINE_PATH, text)]
+            assert not paths, f"{chapter}: a path of the build machine in the page: {paths[:3]}"
             page.screenshot(path=shots / f"{chapter.split('/')[-1]}.png", full_page=True)
             assert not problems, f"{chapter}: " + "; ".join(problems[:5])
             page.close()
         browser.close()
+
+
+def _pages(site: str, width: int):
+    """Each chapter (and the introduction) opened at ``width`` px, with its maths typeset."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for chapter in ["book/intro", *chapters()]:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(f"{site}/{chapter}.html", wait_until="networkidle")
+            if page.locator(".math").count():
+                page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+                page.wait_for_function("!window.MathJax || !MathJax.startup || MathJax.startup.promise", timeout=30_000)
+                page.evaluate("window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+            yield chapter, page
+            page.close()
+        browser.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_display_equation_overflows_its_column(site, width):
+    bad = []
+    for chapter, page in _pages(site, width):
+        fit = page.evaluate(FIT)
+        bad += [f"{chapter}: {px} px past the column: {text!r}" for px, text in fit["over"]]
+        bad += [f"{chapter}: MathJax error {e!r}" for e in fit["errors"]]
+    assert not bad, f"at {width} px: " + "; ".join(bad[:8])
+
+
+def test_every_figure_has_alt_text_that_is_not_its_file_name(site):
+    bad = []
+    for chapter, page in _pages(site, WIDTHS[0]):
+        for image in page.evaluate(IMAGES):
+            if not image["alt"] or image["src"] in image["alt"] or image["alt"].endswith((".png", ".svg")):
+                bad.append(f"{chapter}: {image['src']} has alt {image['alt']!r}")
+    assert not bad, f"{len(bad)} figures without a description, e.g. " + "; ".join(bad[:5])
+
+
+@pytest.mark.xfail(reason="issue 14, point 4: most chapters' figures are still drawn wider than they are shown; "
+                          "the figure sizes are being moved into the chapter modules' constants", strict=False)
+def test_figures_are_shown_at_least_at_80_percent_of_their_drawn_width(site):
+    bad = []
+    for chapter, page in _pages(site, WIDTHS[0]):
+        for image in page.evaluate(IMAGES):
+            ratio = image["shown"] / image["drawn"]
+            if ratio < MIN_SHOWN_RATIO:
+                bad.append(f"{chapter}: {image['src']} shown at {ratio:.0%} of its drawn width")
+    assert not bad, f"{len(bad)} figures shrunk below {MIN_SHOWN_RATIO:.0%}: " + "; ".join(bad[:5])

@@ -195,8 +195,83 @@ def test_levels_and_strongest_units_after_the_batch_norm(analysis):
     assert ", ".join(map(str, top)) + ";" in m4.strongest_after_bn_sentence(analysis, n=5)
 
 
-def test_gamma_sentence_reports_each_mid_end_layers_median(model_name):
+def test_every_part_12_claim_is_measured_on_both_spans_and_models(analysis):
+    found = m4.findings([analysis])
+    assert set(found) == {c.key for c in m4.CLAIMS}
+    spans = m4.spans(analysis)
+    assert spans["4 segments"] == list(range(min(4, analysis.n_segments)))
+    assert spans["all segments"] == list(range(analysis.n_segments))
+    for per in found.values():
+        assert set(per) == {(analysis.model.name, label) for label in spans}
+        for f in per.values():
+            assert 0 <= f.agree <= f.parts and f.value
+    table = m4.claims_table([analysis])
+    assert table.count("\n") == len(m4.CLAIMS) + 1
+    assert "4 segments" in table and "all segments" in table
+
+
+def test_weight_claims_follow_the_checkpoint(model_name):
     model = load_model(model_name)
-    text = m4.gamma_sentence(model)
-    for layer, bn in (("2", "batch_normalization_6"), ("3", "batch_normalization_7"), ("4", "batch_normalization_8")):
-        assert f"CNN_{layer} {np.median(model.variables[f'{bn}/gamma']):.3g} (" in text
+    k = model.kernels(m4.GROUP).astype(np.float64)
+    live = checkpoint_norms(model) > an.NORM_THRESHOLD
+    row_weight = np.sqrt((k[live] ** 2).sum(axis=2)).max(axis=0)  # per input row, over live kernels
+    np.testing.assert_allclose(m4.input_row_weights(model), row_weight, rtol=1e-6)
+    expected = int(np.all(row_weight > an.NORM_THRESHOLD))
+    assert m4.claim_none_ignored(_FakeAnalysis(model), []).agree == expected
+    assert m4.claim_nontrivial(_FakeAnalysis(model), []).agree == int(live.sum() == m4.SERIES_NONTRIVIAL[model_name])
+
+
+class _FakeAnalysis:
+    """Only a model: the weight-only claims must not read any audio."""
+
+    def __init__(self, model):
+        self.model = model
+
+
+def test_range_claim_and_table_use_the_span(analysis):
+    segs = m4.spans(analysis)["4 segments"]
+    v3, v3_hat = analysis.V3[segs], analysis.V3_hat[segs]
+    f = m4.claim_v3_range(analysis, segs)
+    assert f"{v3.max():.3g}" in f.value and f"{v3_hat.max():.3g}" in f.value
+    assert f.agree == int(v3_hat.max() > v3.max()) + int(v3_hat.min() < 0)
+    table = m4.range_table(analysis, segs)
+    slope = analysis.model.batch_norm(m4.GROUP.bn).gamma / np.sqrt(analysis.model.batch_norm(m4.GROUP.bn).variance
+                                                                   + 0.001)
+    assert f"| CNN_4 | {np.median(slope):.3g} |" in table
+    j = int(np.unravel_index(np.argmax(v3_hat.transpose(1, 0, 2).reshape(64, -1)), (64, v3_hat.size // 64))[0])
+    assert f"in unit {j}:" in m4.range_sentence(analysis, segs)
+
+
+def test_sorted_claims_rank_the_series_rows_by_the_series_procedure(analysis):
+    segs = m4.spans(analysis)["all segments"]
+    v = analysis.V123_hat[segs].transpose(1, 0, 2).reshape(64, -1).astype(np.float64)
+    s = np.sort(v, axis=1)
+    s -= s[:, :1]
+    area = (s / s[:, -1:]).mean(axis=1)
+    order = list(np.argsort(-area, kind="stable"))
+    f = m4.claim_sorted_much(analysis, segs)
+    assert f.agree == sum(order.index(j) < m4.SORTED_TOP for j in (5, 33, 59))
+    assert f"59: rank {order.index(59) + 1} of 64" in f.value
+
+
+def test_claim_sentences_tell_weights_from_music(analysis):
+    text = m4.claims_sentences({"one": [analysis], "same again": [analysis]})
+    lines = text.splitlines()
+    found = m4.findings([analysis])
+    assert len(lines) == len(m4.CLAIMS)
+    for line, claim in zip(lines, m4.CLAIMS):
+        assert ("the weights alone decide it" in line) == (not claim.audio)
+        # the same recording twice: only the span can change a verdict
+        spans_differ = len({f.verdict for f in found[claim.key].values()}) > 1
+        assert ("the music decides" in line) == (claim.audio and spans_differ)
+
+
+def test_sorted_figure_draws_every_row(analysis):
+    fig, (left, right), image = m4.sorted_figure(analysis, m4.spans(analysis)["4 segments"])
+    assert image.get_array().shape == (64, min(4, analysis.n_segments) * 187)
+    assert len(right.collections) == 1 + len(m4.SERIES_SORTED)
+
+
+def test_claims_table_cells_hold_no_stray_pipe(analysis):
+    for line in m4.claims_table([analysis]).splitlines():
+        assert line.count("|") == 5, line  # # | claim | two spans: a stray | would shift the columns

@@ -224,3 +224,12 @@ def test_taggram_view_applies_the_chosen_colour_scale(analysis):
 def test_taggram_view_rejects_a_missing_segment(analysis):
     with pytest.raises(SelectionError):
         figures.TaggramView(Figure(), analysis, View(segment=analysis.n_segments))
+
+
+def test_result_label_is_relative_to_the_musicnn_package():
+    from musicnn_nb.chapters import tagging
+
+    for model in ("MSD", "MTT"):
+        label = tagging.result_label(model)
+        assert label == f"musicnn/{model}_musicnn/experiment.result"
+        assert not label.startswith("/")

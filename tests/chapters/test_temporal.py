@@ -202,3 +202,16 @@ def test_convolution_check_reports_rounding_only(clip_analysis):
     table = temporal.convolution_check(clip_analysis, names, 0)
     differences = [float(line.split("|")[3]) for line in table.splitlines()[2:]]
     assert len(differences) == 3 and max(differences) < 1e-5
+
+
+def test_tuning_summary_names_the_kernel_with_the_smallest_worst_to_best_ratio():
+    from musicnn_nb import load_model
+
+    model = load_model("MSD")
+    tuned = [m for m in temporal.modulations(model) if m.tempo_tuned and m.best_response > 0]
+    if not tuned:
+        pytest.skip("no tempo-tuned 1-D kernel")
+    sharpest = min(tuned, key=lambda m: m.worst_response / m.best_response)
+    summary = temporal.tuning_summary([model])
+    assert f"`{sharpest.name}`" in summary
+    assert f"{sharpest.worst_response / sharpest.best_response:.2f} times" in summary
