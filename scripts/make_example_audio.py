@@ -83,6 +83,14 @@ def excerpt(samples: np.ndarray, rate: int, offset_s: float = OFFSET_S, duration
     return np.clip(np.rint(cut * 32768), -32768, 32767).astype(np.int16)
 
 
+def write_flac(output: Path, pcm: np.ndarray) -> None:
+    """Write the excerpt as 16-bit FLAC at the book's rate and print its size and checksum."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(output, pcm, RATE, format="FLAC", subtype="PCM_16")
+    digest = hashlib.sha256(output.read_bytes()).hexdigest()
+    print(f"{output.name}: {pcm.size / RATE:.1f} s, {output.stat().st_size} bytes, sha256 {digest}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", nargs="?", type=Path,
@@ -92,10 +100,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         samples, rate = read_track(extracted_package(args.source, Path(tmp)))
     pcm = excerpt(samples, rate)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(args.output, pcm, RATE, format="FLAC", subtype="PCM_16")
-    digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
-    print(f"{args.output}: {pcm.size / RATE:.1f} s, {args.output.stat().st_size} bytes, sha256 {digest}")
+    write_flac(args.output, pcm)
 
 
 if __name__ == "__main__":

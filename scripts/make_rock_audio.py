@@ -30,7 +30,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_example_audio import RATE, excerpt, extracted_package
+from make_example_audio import excerpt, extracted_package, write_flac
 
 PACKAGE = "fretsonfire-songs-sectoid"
 PACKAGE_VERSION = "1.dfsg-3.1"  # the version the shipped file was made from
@@ -69,10 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         samples, rate = read_mix(extracted_package(args.source, Path(tmp), PACKAGE, PACKAGE_VERSION))
     pcm = excerpt(samples, rate, OFFSET_S, DURATION_S)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(args.output, pcm, RATE, format="FLAC", subtype="PCM_16")
-    digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
-    print(f"{args.output.name}: {pcm.size / RATE:.1f} s, {args.output.stat().st_size} bytes, sha256 {digest}")
+    write_flac(args.output, pcm)
 
 
 if __name__ == "__main__":
