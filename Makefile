@@ -57,6 +57,7 @@ lint: test-env
 benchmark: test-env
 	$(BIN)/python benchmarks/bench_extract.py
 	$(BIN)/python benchmarks/bench_book.py
+	$(BIN)/python benchmarks/bench_collect.py
 
 env: $(VENV)/.book-env
 

@@ -306,7 +306,7 @@ def collect(source: str | Path, store: str | Path, models: Iterable[str] = ("MSD
     out = Store(store)
     out.prepare(hop_frames, root)
     jobs = list(out.pending(root, files, models, hop_frames))
-    bar = _progress(len(files), progress)
+    bar = _progress(len(files), progress and bool(jobs))  # nothing to do: no bar
     bar.update(len(files) - len(jobs))
     done_segments, started = 0, time.monotonic()
 
