@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from musicnn_nb.collect import collect, summarise  # noqa: E402
+from musicnn_nb.collect import collect, shut_down, summarise  # noqa: E402
 from musicnn_nb.model.audio import load_audio, shipped_example  # noqa: E402
 from musicnn_nb.model.spectrogram import SEGMENT_FRAMES, m_db, segments  # noqa: E402
 from musicnn_nb.model.weights import GROUPS  # noqa: E402
@@ -89,14 +89,17 @@ def collect_rate(source: Path, store: Path, workers: int) -> tuple[float, float]
     per CPU-second of the workers (what a core delivers, whatever else the machine runs)."""
     from dask.distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None, silence_logs=50) as cluster, \
-            Client(cluster) as client:
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None, silence_logs=50)
+    client = Client(cluster)
+    try:
         client.run(lambda: summarise("MSD", np.zeros((1, 96, SEGMENT_FRAMES), np.float32)))
         cpu = sum(client.run(time.process_time).values())
         start = time.perf_counter()
         result = collect(source, store, ["MSD"], scheduler=cluster.scheduler_address, progress=False)
         seconds = time.perf_counter() - start
         cpu = sum(client.run(time.process_time).values()) - cpu
+    finally:
+        shut_down(client, cluster)
     n = len(result.table("MSD", ["segment"]))
     return n / seconds, n / cpu
 

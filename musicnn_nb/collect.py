@@ -362,9 +362,18 @@ def _run_dask(jobs: list[Job], hop_frames: int, scheduler: str | None, workers: 
             future.release()
             submit()
     finally:
-        client.close()
+        shut_down(client, cluster)
+
+
+def shut_down(client, cluster) -> None:
+    """Close the client and a local cluster; the store is complete by then, so a worker that is
+    slow to exit on a loaded machine (distributed raises TimeoutError) does not fail the run."""
+    try:
+        client.close(timeout=60)
         if cluster is not None:
-            cluster.close()
+            cluster.close(timeout=60)
+    except TimeoutError:
+        pass
 
 
 def default_store() -> Path:
