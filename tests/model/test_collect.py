@@ -141,3 +141,9 @@ def test_a_folder_without_audio_is_a_clear_error(tmp_path, content, message):
     result = subprocess.run([sys.executable, "-m", "musicnn_nb", "collect", str(folder), "-o", str(tmp_path / "o")],
                             env=ENV, capture_output=True, text=True)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_a_local_cluster_gives_the_single_process_store(source, store, tmp_path):
+    local = collect(source, tmp_path / "local", ["MSD"], workers=2, progress=False)
+    assert local.table("MSD").equals(store.table("MSD"))
+    assert local.errors() == store.errors()
