@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+
 from musicnn_nb.model.audio import resample_2019
 from musicnn_nb.model.spectrogram import SAMPLE_RATE
 

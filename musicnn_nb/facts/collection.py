@@ -114,9 +114,12 @@ def load(model: str, store_path: str | None = None) -> Collection:
     table = store.table(name, ["start_s"])
     credits_file = store.root.parent / "credits.json"
     credits = {c["file"]: c for c in json.loads(credits_file.read_text())} if credits_file.exists() else {}
-    stats = (store.matrix(name, c) for c in ("max", "mean", "open", "argmax", "taggram"))
+    def column(key: str) -> np.ndarray:
+        return store.matrix(name, key)
+
     return Collection(name, store, np.array(table.column("file").to_pylist()), table.column("start_s").to_numpy(),
-                      *stats, credits)
+                      max=column("max"), mean=column("mean"), open=column("open"), argmax=column("argmax"),
+                      taggram=column("taggram"), credits=credits)
 
 
 def varying_units(c: Collection) -> np.ndarray:
