@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: book test test-fast lint env test-env assets benchmark clean
+.PHONY: book test test-fast lint env test-env assets benchmark clean clean-collection collection collection-store
 
 # Scripts the built pages serve themselves (no CDN): the widget manager and MathJax, from npm.
 VENDOR := _vendor
@@ -16,9 +16,26 @@ MATHJAX := js/node_modules/mathjax/es5
 # The execution cache only watches notebook code, so a change to the package (every subpackage), the shipped
 # audio, the requirements or the chosen audio file ($$MUSICNN_NB_AUDIO) empties it first.
 FINGERPRINT = $(shell { find musicnn_nb -name '*.py' -o -path 'musicnn_nb/data/*' -type f | LC_ALL=C sort | xargs cat requirements.txt js/package-lock.json "$${MUSICNN_NB_AUDIO:-/dev/null}"; \
-                        echo "$${MUSICNN_NB_AUDIO}"; } 2>/dev/null | sha256sum | cut -c1-16)
+                        echo "$${MUSICNN_NB_AUDIO} $${MUSICNN_NB_COLLECTION}"; ls -R "$${MUSICNN_NB_COLLECTION:-$(COLLECTION)/store}"; } \
+                        2>/dev/null | sha256sum | cut -c1-16)
 
-book: env assets
+# Chapter 14's default collection: pinned Debian packages -> 30-s excerpts (WHOLE=1: whole
+# tracks, in collection-whole/) with credits; its store is computed once, then resumed/reused.
+COLLECTION := $(if $(WHOLE),collection-whole,collection)
+
+collection: $(COLLECTION)/.done
+
+$(COLLECTION)/.done: scripts/make_collection.py scripts/collection.json | $(VENV)/.book-env
+	$(BIN)/python scripts/make_collection.py --out $(COLLECTION) $(if $(WHOLE),--whole)
+	touch $@
+
+# the store chapter 14 reads, unless $$MUSICNN_NB_COLLECTION names another one
+collection-store: env
+	@if [ -z "$$MUSICNN_NB_COLLECTION" ]; then \
+	  $(MAKE) --no-print-directory collection && \
+	  $(BIN)/python -m musicnn_nb collect $(COLLECTION)/audio -o $(COLLECTION)/store --model both; fi
+
+book: env assets collection-store
 	@if [ "$$(cat _build/.fingerprint 2>/dev/null)" != "$(FINGERPRINT)" ]; then \
 	  echo "package, audio or requirements changed: executing every chapter afresh"; \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/html; fi
@@ -41,6 +58,7 @@ benchmark: test-env
 	$(BIN)/python benchmarks/bench_extract.py
 	$(BIN)/python benchmarks/bench_book.py
 	$(BIN)/python benchmarks/bench_explore.py
+	$(BIN)/python benchmarks/bench_collect.py
 
 env: $(VENV)/.book-env
 
@@ -73,5 +91,8 @@ $(VENV)/.test-env: $(VENV)/.book-env requirements-test.txt
 	  else echo "not installed:$$missing (apt-get install$$missing): the tests that need them are skipped"; fi; fi
 	touch $@
 
-clean:
+clean:  # keeps the collection and its store (make clean-collection removes them)
 	rm -rf _build .pytest_cache $(VENDOR)
+
+clean-collection:
+	rm -rf collection collection-whole

@@ -2,6 +2,7 @@
 
     python -m musicnn_nb extract AUDIO --model MSD -o OUT.npz
     python -m musicnn_nb tags AUDIO --model MTT --top 10
+    python -m musicnn_nb collect SOURCE -o STORE --model both [--workers N | --scheduler ADDRESS]
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
                              help="the .npz file to write (into a folder: AUDIO's name with .npz)")
         else:
             sub.add_argument("--top", type=int, default=10, help="how many tags (default 10)")
+    sub = commands.add_parser("collect", help="unit statistics of every segment of a collection",
+                              description="summarise every 3-s segment of every audio file of SOURCE "
+                                          "into the Parquet store STORE (resumable)")
+    sub.add_argument("source", help="a folder (searched recursively) or a text file listing audio paths")
+    sub.add_argument("-o", "--output", required=True, help="the store folder (created, or resumed)")
+    sub.add_argument("--model", default="MSD", choices=("MSD", "MTT", "both"), help="default MSD")
+    sub.add_argument("--hop-frames", type=int, default=SEGMENT_FRAMES,
+                     help="frames between segment starts (default 187: no overlap)")
+    sub.add_argument("--workers", type=int, default=None,
+                     help="local worker processes (default: every core; 1 runs without Dask)")
+    sub.add_argument("--scheduler", default=None,
+                     help="address of a running dask.distributed scheduler, e.g. tcp://10.0.0.1:8786")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -64,6 +78,16 @@ def output_path(output: str, audio: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
         raise OutputError(f"cannot write {target}: permission denied; choose a folder you may write to.")
     return target
+
+
+def run_collect(args: argparse.Namespace) -> None:
+    from musicnn_nb.collect import collect
+
+    models = ("MSD", "MTT") if args.model == "both" else (args.model,)
+    store = collect(args.source, args.output, models, hop_frames=args.hop_frames, scheduler=args.scheduler,
+                    workers=args.workers, progress=not args.quiet)
+    for failure in store.errors():
+        print(f"skipped {failure['file']}: {failure['error']}", file=sys.stderr)
 
 
 def extract(audio: str, model: str, hop_frames: int, output: str, normalise: bool = False) -> Path:
@@ -109,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "extract":
             extract(args.audio, args.model, args.hop_frames, args.output, args.normalise)
+        elif args.command == "collect":
+            run_collect(args)
         else:
             tags(args.audio, args.model, args.hop_frames, args.top, args.normalise)
     except MusicnnNbError as error:

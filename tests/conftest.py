@@ -117,3 +117,15 @@ def execute_chapter(python: str, chapter: Path, folder: Path, env: dict) -> subp
     """Execute a MyST chapter with ``python``'s Jupyter stack, as the book build would; the
     executed notebook is ``folder / (chapter stem + '.ipynb')``."""
     return subprocess.run([python, str(PREVIEW), str(chapter), str(folder)], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="session")
+def small_collection(tmp_path_factory):
+    """A two-recording collect store (the shipped example and CLIP), MSD only."""
+    from musicnn_nb.collect import collect
+    from musicnn_nb.model.audio import shipped_example
+
+    folder = tmp_path_factory.mktemp("collection")
+    (folder / "example.flac").write_bytes(shipped_example().read_bytes())
+    (folder / "clip.mp3").write_bytes(CLIP.read_bytes())
+    return collect(folder, tmp_path_factory.mktemp("store") / "s", ["MSD"], workers=1, progress=False)

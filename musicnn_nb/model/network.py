@@ -64,11 +64,32 @@ def conv_block(model: Model, group: Group, x: np.ndarray) -> tuple[np.ndarray, n
     return y, model.batch_norm(group.bn)(y)
 
 
+def cnn1_rows(model: Model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """U and every CNN_1 unit's peak pre-activation max_f (K_i ⋆ M̂_dB + b_i), both
+    (segments, time, 561), from M̂_dB (segments, time, 96).
+
+    The batch-norm is an affine map per unit and the ReLU is monotone, so the max over
+    frequency is taken before them: [U]_{i,t} = s_i·ReLU(max_f z) + t_i where the slope s_i ≥ 0,
+    and s_i·ReLU(min_f z) + t_i where it is negative: the same float the full maps give
+    (bit for bit), without materialising Y_i and Ŷ_i. The peak is positive exactly at the
+    frames where some frequency row of Y_i is non-zero ("the rectifier is open").
+    """
+    rows, peaks = [], []
+    for group in groups_of("cnn1"):
+        z = convolve(model, group, x)
+        peak, low = z.max(axis=2), z.min(axis=2)
+        bn = model.batch_norm(group.bn)
+        rows.append(np.maximum(np.where(bn.scale >= 0, peak, low), 0) * bn.scale + bn.shift)
+        peaks.append(peak)
+    return np.concatenate(rows, axis=2), np.concatenate(peaks, axis=2)
+
+
 def _front_and_mid(model: Model, m_db: np.ndarray) -> dict[str, np.ndarray]:
-    """Everything from M_dB to W for a batch of segments, in TensorFlow's layout."""
+    """Everything from M_dB to W for a batch of segments, in TensorFlow's layout, and the
+    CNN_1 peak pre-activations (``cnn1_peak``)."""
     x = model.input_bn(m_db)
-    u = np.concatenate([conv_block(model, g, x)[1].max(axis=2) for g in groups_of("cnn1")], axis=2)
-    out = {"M_dB": m_db, "M_hat": x, "U": u}
+    u, peak = cnn1_rows(model, x)
+    out = {"M_dB": m_db, "M_hat": x, "U": u, "cnn1_peak": peak}
     previous = u
     skip = None
     for i, group in enumerate(groups_of("cnn2") + groups_of("cnn3") + groups_of("cnn4"), start=1):
@@ -132,18 +153,21 @@ def back_end(model: Model, w: np.ndarray) -> dict[str, np.ndarray]:
     return {"max_pool": max_pool, "mean_pool": mean_pool, "pooled": pooled, **dense_head(model, pooled)}
 
 
-def forward(model: Model, m_db: np.ndarray) -> dict[str, np.ndarray]:
+def forward(model: Model, m_db: np.ndarray, peaks: bool = False) -> dict[str, np.ndarray]:
     """Every intermediate for M_dB segments (segments, 96, 187), in the blog's orientation.
 
     Keys: ``M_dB``, ``M_hat``, ``U``, ``V1``, ``V1_hat``, ``V2``, ``V2_hat``, ``V3``, ``V3_hat``,
     ``V12_hat`` (= V̂_1+V̂_2), ``V123_hat`` (= V̂_1+V̂_2+V̂_3), ``W`` (segments x rows x
     time); ``max_pool``, ``mean_pool``, ``pooled`` (the interleaved 1506 values),
-    ``penultimate``, ``logits``, ``taggram`` (segments x values).
+    ``penultimate``, ``logits``, ``taggram`` (segments x values). With ``peaks``, also
+    ``cnn1_peak`` (segments x 561 x time), see :func:`cnn1_rows`.
     """
     m_db = np.ascontiguousarray(np.transpose(m_db, (0, 2, 1)), dtype=np.float32)
     parts = []
     for start in range(0, len(m_db), CHUNK):
         out = _front_and_mid(model, m_db[start : start + CHUNK])
+        if not peaks:
+            del out["cnn1_peak"]
         out.update(back_end(model, out["W"]))
         parts.append({k: (np.transpose(v, (0, 2, 1)) if v.ndim == 3 else v) for k, v in out.items()})
     return {k: np.ascontiguousarray(np.concatenate([p[k] for p in parts])) for k in parts[0]}
