@@ -42,7 +42,7 @@ book: env assets collection-store
 	$(BIN)/jupyter-book build . || { echo "book build failed: the chapter and cell are named above"; exit 1; }
 	@echo "$(FINGERPRINT)" > _build/.fingerprint
 
-test: test-env assets lint
+test: test-env assets lint collection-store
 	$(BIN)/python -m pytest
 
 # Everything but tests/book (the whole-book builds, Binder and the browser): minutes, not a quarter hour.
