@@ -358,6 +358,16 @@ class Explorer:
     def _on_change(self, change) -> None:
         if self._syncing:
             return
+        try:
+            self._follow(change)
+        except Exception as error:  # a callback's error belongs in the page, not in the kernel's log
+            if self._drawn is not None:
+                self.analysis, self.view = self._drawn  # back to what the figure shows
+            self._sync_controls()
+            self.status.value = self._describe(f"could not show that view ({type(error).__name__}: {error})")
+
+    def _follow(self, change) -> None:
+        """Take the view the controls now show (one control changed)."""
         view = self._read_view()
         if change["owner"] is self.layer:
             self._syncing = True
@@ -394,6 +404,7 @@ class Explorer:
             if view.unit is not None:
                 analysis.model.unit(view.unit, self.layers[0])
         except MusicnnNbError as error:
+            self._sync_controls()  # the controls go back to the view still shown
             self.status.value = self._describe(str(error))
             return
         self.analysis, self.view = analysis, view

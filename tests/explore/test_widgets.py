@@ -52,6 +52,29 @@ def test_bad_file_or_segment_keeps_state_and_says_why(explorer, tmp_path):
     assert explorer.view == before[1] and "does not exist" in explorer.status.value
 
 
+def test_a_failed_model_switch_leaves_controls_and_view_together(tmp_path):
+    """The file disappears after it was opened: switching model cannot analyse it, so the toggle
+    goes back to the model still shown and the page says why."""
+    copy = tmp_path / "clip.mp3"
+    copy.write_bytes(CLIP.read_bytes())
+    explorer = Explorer(figures.InputView, path=copy, view=View("MSD", 1))
+    copy.unlink()
+    explorer.model.value = "MTT"
+    assert explorer.model.value == "MSD" and explorer.view.model == "MSD"
+    assert explorer.analysis.model.name == "MSD" and "no audio file" in explorer.status.value
+
+
+def test_an_error_inside_a_callback_is_shown_in_the_page(explorer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    explorer.redraw()  # the figure shows segment 2
+    monkeypatch.setattr(explorer, "redraw", broken)
+    explorer.segment.value = 3
+    assert explorer.segment.value == explorer.view.segment == 2
+    assert "drawing failed" in explorer.status.value
+
+
 def test_opening_a_shorter_file_clamps_the_segment(explorer, tmp_path):
     explorer.update(View("MSD", 8))
     short = write_wav(tmp_path / "short.wav", music_like(7.0))
