@@ -38,7 +38,7 @@ def norms_figure(models: Sequence[Model], layer: str, threshold: float = NORM_TH
     dashed; on a log axis norms below 1e-12 are drawn at 1e-12); right, how many kernels pass
     a norm threshold as it sweeps over ``thresholds``. Returns figure, axes and handles."""
     g = group(layer)
-    fig = fig or plt.figure(figsize=(13, 3.4), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.4), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(2.6, 1))
     scale = " (log scale; norms below 1e-12 drawn at 1e-12)" if log else ""
     handles = plots.norms({m.name: m.norms(layer) for m in models}, left, threshold=threshold, log=log,
