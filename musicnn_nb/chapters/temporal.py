@@ -512,21 +512,21 @@ def responses_figure(model: Model, names: Sequence[str], analysis: Analysis | No
     tempo = tempo_bpm(analysis) if analysis is not None else None
     for (left, middle, right), name in zip(axes, names):
         unit = model.unit(name)
-        plots.kernel(unit.kernel, unit.group.frames, left, title=f"{unit.name}: impulse response")
+        plots.kernel(unit.kernel, unit.group.frames, left, title=f"{unit.name}:\nimpulse response")
         freqs, gain = frequency_response(unit.kernel)
         peak = modulation(unit)
         middle.plot(freqs, gain, linewidth=1)
         middle.plot(peak.peak_hz, peak.peak_gain, "o", color="tab:red",
                     label=f"peak {peak.peak_hz:.2f} Hz = {peak.peak_bpm:.0f} BPM")
         middle.set(xlabel="modulation frequency (Hz)", ylabel="|H|", xlim=(0, NYQUIST_HZ), ylim=(0, None),
-                   title="magnitude response")
+                   title="magnitude\nresponse")
         middle.legend(fontsize="small", loc="lower right")
         _bpm_axis(middle)
         right.plot(TEMPO_GRID_BPM, click_response(unit.kernel), linewidth=1)
         right.plot(peak.best_tempo, peak.best_response, "o", color="tab:red", label=f"best {peak.best_tempo:.0f} BPM")
         if tempo is not None:
             right.axvline(tempo, color="tab:green", linestyle="--", label=f"this audio: {tempo:.0f} BPM")
-        right.set(xlabel="click-track tempo (BPM)", ylabel="largest output", title="response to a click track")
+        right.set(xlabel="click-track tempo (BPM)", ylabel="largest output", title="response to\na click track")
         right.legend(fontsize="small", loc="lower right")
     if analysis is not None:
         left, middle, right = axes[-1]
@@ -536,7 +536,7 @@ def responses_figure(model: Model, names: Sequence[str], analysis: Analysis | No
         middle.plot(freqs, spectrum, color="gray", linewidth=1)
         middle.axvline(tempo / 60, color="tab:green", linestyle="--", label=f"tempo estimate {tempo:.1f} BPM")
         middle.set(xlabel="modulation frequency (Hz)", ylabel="mean |DFT| over bands", xlim=(0, NYQUIST_HZ),
-                   title=f"modulation spectrum of M̂_dB, {analysis.path.name} ({analysis.model.name})")
+                   title=f"modulation spectrum of M̂_dB,\n{analysis.path.name} ({analysis.model.name})")
         middle.legend(fontsize="small", loc="upper right")
         _bpm_axis(middle)
     fig.suptitle(f"{model.name}: 1-D kernels as temporal filters")

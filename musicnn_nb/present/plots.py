@@ -31,15 +31,15 @@ COLUMN_PX = 684  # the book's text column at a 1280-px window (688 px), less a m
 COLUMN_INCHES = 5.9  # figure width that fills the column; with FONT_SIZE, sets text size on the page
 DPI = COLUMN_PX / COLUMN_INCHES  # so a figure COLUMN_INCHES wide is drawn COLUMN_PX wide
 FONT_SIZE = 10.0  # points: "small" (0.83 of it) is then 80 % of the 16-px body text when shown
-plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": "figure", "font.size": FONT_SIZE})
+plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": "figure", "font.size": FONT_SIZE, "axes.titlesize": "medium",
+                     "figure.titlesize": "medium",
+                     "legend.fontsize": "small"})
 
 
 def column_size(width: float, height: float) -> tuple[float, float]:
     """A figure designed ``width`` x ``height`` inches, fitted to the text column: no wider
-    than :data:`COLUMN_INCHES`, its height shrunk by the square root of the width's factor,
-    since its text does not shrink with it."""
-    factor = min(1.0, COLUMN_INCHES / width)
-    return width * factor, height * factor ** 0.5
+    than :data:`COLUMN_INCHES`, and as tall, since its text (titles, labels) keeps its size."""
+    return min(width, COLUMN_INCHES), height
 
 STAGES = (  # (key, label) of the "where we are" diagram, left to right
     ("audio", "audio\n16 kHz"),
