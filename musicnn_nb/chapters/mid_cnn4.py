@@ -530,7 +530,7 @@ def side_by_side_figure(analysis: Analysis, segment: int, limits: tuple[float, f
         bar.remove()
         images.append(image)
     _bar_for(fig, images[0], axes, f"value on [{limits[0]:g}, {limits[1]:g}]", extend="both")
-    fig.suptitle(f"Segment {s} ({analysis.model.name}): the three batch-normalised mid-end outputs on one scale",
+    fig.suptitle(f"Segment {s} ({analysis.model.name}): the three batch-normalised\nmid-end outputs on one scale",
                  fontsize=10)
     return fig, axes, images
 
@@ -637,10 +637,10 @@ def sum_figure(analysis: Analysis, segment: int, limits: tuple[float, float] = S
               for rank, j in enumerate(order)]
     right.set_yticks(range(v.shape[0] - 1, -1, -label_every),
                      [str(j) for j in order[::-1][::label_every]], fontsize="small")
-    right.set(xlabel="time (s)", ylabel="row j, sorted by standard deviation over time", ylim=(-1, v.shape[0]),
-              xlim=(t[0], t[-1]), title=f"(row − its mean) ÷ {scale:.3g}; red: {len(half)} rows, half the variance")
+    right.set(xlabel="time (s)", ylabel="row j, sorted by\nstandard deviation over time", ylim=(-1, v.shape[0]),
+              xlim=(t[0], t[-1]), title=f"(row − its mean) ÷ {scale:.3g};\nred: {len(half)} rows, half the variance")
     fig.suptitle(f"{analysis.path.name}, {analysis.model.name}: the last skip sum, as an image and as one "
-                 "trace per row (most active at the top, every row on one common scale)", fontsize=10)
+                 "trace per row\n(most active at the top, every row on one common scale)", fontsize=10)
     return fig, (left, right), (image, traces)
 
 
