@@ -253,7 +253,7 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     """Every unit as a dot, coloured by class, the series' six units labelled (chapter 12): left,
     share of frames with V_3 > 0 against mean V_3 (log); right, the unit's bias b_j against the
     same share. Returns figure, axes, handles."""
-    fig = fig or plt.figure(figsize=plots.column_size(13, 4.2), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 5.6), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(1.4, 1))
     classes = classify(act)
     floor = max(float(act.mean[act.mean > 0].min()) / 2, 1e-6) if (act.mean > 0).any() else 1e-6
@@ -280,11 +280,12 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     left.set_yscale("log")
     left.set_ylim(bottom=floor)  # a silent unit's mean is 0, which a log axis cannot show: its marker sits on the edge
     left.set(xlabel="share of frames with $V_3 > 0$ (rectifier open)", ylabel="mean of $V_3$ over all frames",
-             title=f"{act.model}: the 64 CNN_4 units over {act.frames:,} frames", xlim=(-0.03, 1.03))
-    left.legend(fontsize="small", loc="lower right", title="class here (dashed, dotted: share limits)", title_fontsize="small")
+             title=f"{act.model}: the 64 CNN_4 units\nover {act.frames:,} frames", xlim=(-0.03, 1.03))
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="small",
+               title="class here (dashed, dotted: share limits)", title_fontsize="small")  # below: the panels are narrow
     right.axvline(0, color="gray", linewidth=0.5)
     right.set(xlabel="bias $b_j$", ylabel="share of frames with $V_3 > 0$", ylim=(-0.03, 1.03),
-              title="the bias against the share of open frames")
+              title="the bias against\nthe share of open frames")
     return fig, (left, right), handles
 
 
