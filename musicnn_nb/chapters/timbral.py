@@ -337,7 +337,7 @@ def outputs_figure(analysis: Analysis, segment: int, units: Sequence[Unit],
     start = analysis.segment_start_s[s]
     layout = [["blank", "M_hat"], *([f"kernel {u.name}", u.name] for u in units)]
     fig = fig if fig is not None else plt.figure(figsize=plots.column_size(13, 2.9 * (1 + len(units))), layout="constrained")
-    axes = fig.subplot_mosaic(layout, width_ratios=(1, 5))
+    axes = fig.subplot_mosaic(layout, width_ratios=(1.4, 5))
     axes["blank"].set_axis_off()
     plots.spectrogram(analysis.M_hat[s], axes["M_hat"], start_s=start, colorbar_label="normalised value",
                       title=f"M̂_dB ({analysis.model.name} input batch-norm), segment {s}")
@@ -348,10 +348,11 @@ def outputs_figure(analysis: Analysis, segment: int, units: Sequence[Unit],
         bar = plots.kernel(unit.kernel, g.frames, axes[f"kernel {unit.name}"], title=f"$K_{{{unit.index}}}$")[3]
         bar.set_label("weight")
         axes[f"kernel {unit.name}"].set_ylabel("band offset φ")
+        axes[f"kernel {unit.name}"].locator_params(axis="x", nbins=2)  # a narrow panel: few lag ticks
         centre = (g.rows - 1) / 2
         _, ax, image, _ = plots.matrix(maps.pre_activation, axes[unit.name], start_s=start,
                                        rows=(centre, centre + map_rows(g) - 1), colorbar_label="K ⋆ M̂_dB + b",
-                                       title=(f"{unit.name}: K ⋆ M̂_dB + b with b = {unit.bias:.3g}; "
+                                       title=(f"{unit.name}: K ⋆ M̂_dB + b with b = {unit.bias:.3g};\n"
                                               f"row f (bands f…f+{g.rows - 1}) drawn at band f+{centre:g}"))
         plots.mel_axis(ax)
         ax.set(ylim=(-0.5, N_MELS - 0.5), ylabel="window centre (mel band)")
