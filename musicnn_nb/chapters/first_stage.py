@@ -147,10 +147,10 @@ def threshold_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD)
     left.axhline(threshold, color="gray", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
     left.set(yscale="log", xlabel="rank of the kernel (largest norm first)", ylabel="Frobenius norm of kernel",
              xlim=(0, layer_size("cnn1") + 1),
-             title=f"The {layer_size('cnn1')} CNN_1 kernels sorted by norm (below 1e-12 drawn at 1e-12)")
+             title=f"The {layer_size('cnn1')} CNN_1 kernels sorted by norm\n(below 1e-12 drawn at 1e-12)")
     left.legend(fontsize="small")
     plots.sensitivity({m.name: threshold_sensitivity(m, "cnn1") for m in models}, right, total=layer_size("cnn1"),
-                      threshold=threshold, title="non-trivial rows of U against the threshold")
+                      threshold=threshold, title="non-trivial rows of U\nagainst the threshold")
     right.axhline(SERIES_CLAIMS["input_dependent"], color="black", linestyle=":", linewidth=1,
                   label=f"the series' count (MSD): {SERIES_CLAIMS['input_dependent']}")
     right.set_yscale("log")
