@@ -206,12 +206,11 @@ def energy_table(all_shares: Sequence[EnergyShares]) -> str:
 
 
 def energy_figure(all_shares: Sequence[EnergyShares], fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
-    """Per model (columns): stacked bars of each non-trivial kernel's energy share on the non-trivial
+    """Per model (one above the other): stacked bars of each non-trivial kernel's energy share on the non-trivial
     rows of each CNN_1 kernel group (top), and its share on all trivial rows, on a log axis
     (bottom). Units are ordered by decreasing kernel norm."""
-    fig = fig or plt.figure(figsize=plots.column_size(13, 5.5), layout="constrained")
-    axes = fig.subplots(2, len(all_shares), squeeze=False, height_ratios=(2, 1),
-                        width_ratios=[len(s.units) for s in all_shares])
+    fig = fig or plt.figure(figsize=plots.column_size(6.5, 4.6 * len(all_shares)), layout="constrained")
+    axes = fig.subplots(2 * len(all_shares), 1, height_ratios=(2, 1) * len(all_shares)).reshape(len(all_shares), 2).T
     for col, s in enumerate(all_shares):
         top, bottom = axes[:, col]
         x = np.arange(len(s.units))
@@ -284,7 +283,7 @@ def row_energy_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD
         strip.imshow(u_live[None, :], aspect="auto", cmap="Greys", vmin=0, vmax=1.4, interpolation="nearest",
                      extent=(-0.5, u_live.size - 0.5, 0, 1))
         strip.set(yticks=[], xlim=(-0.5, u_live.size - 0.5),
-                  title=f"{model.name}: non-trivial rows of U ({u_live.sum()}, dark) and the energy of each "
+                  title=f"{model.name}: non-trivial rows of U ({u_live.sum()}, dark) and the energy of each\n"
                         f"non-trivial CNN_2 kernel on each row")
         strip.tick_params(labelbottom=False)
         positive = energy[energy > 0]
