@@ -306,8 +306,8 @@ def outputs_figure(analysis: Analysis, segment: int, percentile: float = 99.5) -
     V̂_1 + V̂_2 on its own scale and on V̂_1's; and one row of V̂_1, V̂_2 and their sum over time
     (:func:`featured_row`). Signed matrices are symmetric and clipped at ``percentile`` of |values|."""
     s = analysis.check_segment(segment)
-    fig = plt.figure(figsize=plots.column_size(14, 7.4), layout="constrained")
-    axes = fig.subplot_mosaic([["V1_hat", "V2", "V2_hat"], ["V12_hat", "shared", "row"]])
+    fig = plt.figure(figsize=plots.column_size(7, 10.5), layout="constrained")
+    axes = fig.subplot_mosaic([["V1_hat", "V2"], ["V2_hat", "V12_hat"], ["shared", "row"]])  # two by three: the column
     start = analysis.segment_start_s[s]
     first_scale = None
     for key in ("V1_hat", "V2", "V2_hat", "V12_hat"):
@@ -315,10 +315,10 @@ def outputs_figure(analysis: Analysis, segment: int, percentile: float = 99.5) -
         scale, label = _scale(data, percentile)
         first_scale = first_scale or (scale, label)
         plots.matrix(data, axes[key], start_s=start, row_label="row (unit $j$)", colorbar_label=label,
-                     title=f"{tex(key)}  (largest |value| {np.abs(data).max():.3g})", **scale)
+                     title=f"{tex(key)}\n(largest |value| {np.abs(data).max():.3g})", **scale)
     scale, label = first_scale
     plots.matrix(analysis.V12_hat[s], axes["shared"], start_s=start, row_label="row (unit $j$)", colorbar_label=label,
-                 title=f"{tex('V12_hat')} on the colour scale of {tex('V1_hat')}", **scale)
+                 title=f"{tex('V12_hat')}\non the colour scale of {tex('V1_hat')}", **scale)
     j = featured_row(analysis, s)
     for key, style in (("V1_hat", "-"), ("V2_hat", "-"), ("V12_hat", ":")):
         plots.series(analysis.arrays[key][s, j], axes["row"], start_s=start, ylabel="value",
@@ -329,7 +329,7 @@ def outputs_figure(analysis: Analysis, segment: int, percentile: float = 99.5) -
     for key in ("V1_hat", "shared", "V12_hat"):
         axes[key].axhline(j, color="black", linewidth=0.5, linestyle="--")
     fig.suptitle(f"{analysis.path.name}, {analysis.model.name}, segment {s}: CNN_3's input, its output "
-                 f"before and after the batch-norm, and the skip sum (dashed: row {j}, drawn at the bottom right)",
+                 f"before and after the batch-norm,\nand the skip sum (dashed: row {j}, drawn at the bottom right)",
                  fontsize=10)
     return fig, axes
 
