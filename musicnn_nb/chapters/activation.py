@@ -386,10 +386,10 @@ def maps_figure(analysis: Analysis, units: Sequence[str], segment: int) -> tuple
         kept = np.mean(maps.pre_activation > 0)
         plots.matrix(maps.pre_activation, left, start_s=start, row_label=label, vmin=-bound, vmax=bound,
                      cmap=plots.DIVERGING, colorbar_label="K ⋆ M̂_dB + b",
-                     title=f"{name}: K ⋆ M̂_dB + b  (b = {unit.bias:.3f})")
+                     title=f"{name}:\nK ⋆ M̂_dB + b  (b = {unit.bias:.3f})")
         plots.matrix(maps.Y, right, start_s=start, row_label=label, vmin=-bound, vmax=bound,
                      cmap=plots.DIVERGING, colorbar_label="Y",
-                     title=f"{name}: Y = ReLU(·), keeps {100 * kept:.1f} % of this segment's cells")
+                     title=f"{name}: Y = ReLU(·),\nkeeps {100 * kept:.1f} % of this segment's cells")
         if one_d:  # two-line tick labels reach above the axes: lift the titles
             for ax in (left, right):
                 plots.mel_axis(ax, n_ticks=4)
