@@ -184,7 +184,7 @@ def flip_figure(analysis: Analysis, unit: str, segment: int,
     t = start + np.arange(row.size) * FRAME_SECONDS
     one_d = u.group.rows == 1
     row_label = "mel band" if one_d else f"output row (bands f…f+{u.group.rows - 1})"
-    fig = plt.figure(figsize=plots.column_size(12, 7), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(12, 9), layout="constrained")
     axes = fig.subplot_mosaic([["Y", "Y_hat"], ["profile", "U"]])
     smallest, largest = np.argmin(maps.Y, axis=0), np.argmax(maps.Y_hat, axis=0)
     for key, data, marks, label, title in (
@@ -208,7 +208,8 @@ def flip_figure(analysis: Analysis, unit: str, segment: int,
     twin.plot(rows, maps.Y_hat[:, frame], color="tab:red", label=r"$\hat{Y}_i$ (right axis)")
     twin.plot(largest[frame], maps.Y_hat[largest[frame], frame], "x", color="tab:red", markersize=9)
     twin.set_ylabel(r"$[\hat{\mathbf{Y}}_i]_{f,t}$", color="tab:red")
-    profile.legend(handles=profile.lines[:1] + twin.lines[:1], fontsize="small", loc="upper center")
+    profile.legend(handles=profile.lines[:1] + twin.lines[:1], fontsize="small", loc="upper center",
+                   bbox_to_anchor=(0.5, -0.2))  # below the panel: it is narrow
     axes["U"].plot(t, row, color="black", linewidth=1.5, label=r"$[\mathbf{U}]_{i,t} = \max_f\, \hat{Y}_i$")
     axes["U"].plot(t, a * maps.Y.min(axis=0) + c, ".", color="tab:orange", markersize=4,
                    label=r"$a_i \min_f Y_i + c_i$")
@@ -216,8 +217,8 @@ def flip_figure(analysis: Analysis, unit: str, segment: int,
                    label=r"$a_i \max_f Y_i + c_i = \min_f\, \hat{Y}_i$")
     axes["U"].axvline(t[frame], color="gray", linestyle=":", linewidth=1)
     axes["U"].set(xlabel="time (s)", ylabel="value", title=f"row {u.index} of U", xlim=(t[0], t[-1]))
-    axes["U"].legend(fontsize="small")
-    fig.suptitle(f"{u.name} ({analysis.model.name}, segment {segment}): γ = {u.gamma:.3g} < 0, "
+    axes["U"].legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    fig.suptitle(f"{u.name} ({analysis.model.name}, segment {segment}): γ = {u.gamma:.3g} < 0,\n"
                  f"so a = {a:.3g} and the largest Ŷ is where Y is smallest", fontsize=11)
     axes["twin"] = twin
     return fig, axes
