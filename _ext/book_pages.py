@@ -6,16 +6,22 @@
   run after MathJax 3 has loaded, provides it.
 * A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts,
   and the data they compute their views from is written once, into ``_static/explore``.
+* A figure too large for the text column (a gallery, whose cell is tagged ``full-size``) is
+  a link to its image, so that a click opens it at the size it was drawn.
 * The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
   outputs (figures, saved widget state) are left out, which keeps the site a third smaller.
 """
 
 import json
+import re
 from pathlib import Path
 
 SHIM = "widgets_mathjax_shim.js"
 ISLAND = 'class="musicnn-explorer"'
 EXPLORE = "explore"  # folder of _static with the explorers' scripts and data
+FULL_SIZE = "full-size"  # the cell tag of a figure that opens at its drawn size on click
+CELL = '<div class="cell '  # a notebook cell: its tags follow, as classes tag_<tag>
+IMAGE = re.compile(r'<img [^>]*src="([^"]+)"[^>]*/?>')
 
 
 def _add_static(app):
@@ -38,6 +44,19 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
 
         scripts += [_JavaScript(f"_static/{EXPLORE}/{name}", priority=800, defer="defer") for name in SCRIPT_NAMES]
     context["script_files"][:] = scripts
+
+
+def _link_full_size(app, pagename, templatename, context, doctree):
+    """Wrap each image of a cell tagged ``full-size`` in a link to the image itself."""
+    body = context.get("body", "")
+    if f"tag_{FULL_SIZE}" not in body:
+        return
+    cells = body.split(CELL)
+    for i, cell in enumerate(cells[1:], 1):
+        if f"tag_{FULL_SIZE}" in cell.split(">", 1)[0]:
+            cells[i] = IMAGE.sub(lambda m: f'<a class="{FULL_SIZE}" href="{m.group(1)}" '
+                                 f'title="Open the figure at full size">{m.group(0)}</a>', cell)
+    context["body"] = CELL.join(cells)
 
 
 def _write_explorer_data(app, exception):
@@ -73,6 +92,7 @@ def _strip_downloads(app, exception):
 def setup(app):
     app.connect("builder-inited", _add_static)
     app.connect("html-page-context", _fix_scripts, priority=999)
+    app.connect("html-page-context", _link_full_size)
     app.connect("build-finished", _strip_downloads)
     app.connect("build-finished", _write_explorer_data)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -278,7 +278,7 @@ def bias_panel(stats: ActivationStats, ax: Axes | None = None):
                _strip(ax, stats.bias[~t], groups[~t], color="C3", label="non-trivial", seed=1)]
     handles.append(ax.axhline(0, color="black", linewidth=0.6))
     ax.set(ylabel="bias b_i", title=f"{stats.model}: CNN_1 biases")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize="small", loc="upper right")
     return fig, ax, handles
 
 
@@ -293,7 +293,7 @@ def kept_panel(stats: ActivationStats, ax: Axes | None = None):
         values = stats.kept[rows[live[rows]]]
         if values.size:
             handles.append(ax.hlines(100 * np.median(values), i - 0.4, i + 0.4, color="black", linewidth=1.5))
-        ax.text(i, 104, f"n = {values.size}", ha="center", fontsize=8)
+        ax.text(i, 104, f"n = {values.size}", ha="center", fontsize="small")
     ax.set(ylabel="cells kept by the ReLU (%)", ylim=(-3, 110),
            title=f"{stats.model}: non-trivial units (bar: median)")
     return fig, ax, handles
@@ -313,7 +313,7 @@ def kept_vs_bias_panel(stats: ActivationStats, ax: Axes | None = None):
     r = np.corrcoef(stats.bias[live], stats.kept[live])[0, 1]
     ax.set(xlabel="bias b_i", ylabel="cells kept by the ReLU (%)", ylim=(-3, 103),
            title=f"{stats.model}: non-trivial units (Pearson r = {r:.2f})")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize="small", loc="lower right")
     return fig, ax, handles
 
 
@@ -334,7 +334,7 @@ def trivial_panel(stats: ActivationStats, ax: Axes | None = None):
         ax.scatter([], [], s=8, c=GROUP_COLORS[g.name], label=g.name)
     ax.set(xlabel="bias b_i", ylabel="observed Y_i (min to max)",
            title=f"{stats.model}: the {t.size} trivial units")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize="small", loc="upper left")
     return fig, ax, handles
 
 
@@ -355,7 +355,7 @@ def bound_panel(stats: ActivationStats, ax: Axes | None = None):
             ax.scatter([], [], s=12, c=GROUP_COLORS[g.name], label=g.name)
     ax.set(xlabel="bound: largest K_i ⋆ M̂_dB + b_i any input allows", ylabel="largest on this audio",
            title=f"{stats.model}: non-trivial units", xlim=(0, top))
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize="small", loc="upper left")
     return fig, ax, handles
 
 
@@ -363,7 +363,7 @@ def panels_figure(panel, all_stats: Sequence[ActivationStats], figsize: tuple[fl
                   sharey: bool = True):
     """One ``panel`` (e.g. :func:`bias_panel`) per model, side by side, sharing the value axis
     unless ``sharey`` is false."""
-    fig, axes = plt.subplots(1, len(all_stats), figsize=figsize, layout="constrained", sharey=sharey,
+    fig, axes = plt.subplots(1, len(all_stats), figsize=plots.column_size(*figsize), layout="constrained", sharey=sharey,
                              squeeze=False)
     handles = [panel(s, ax) for s, ax in zip(all_stats, axes[0])]
     return fig, axes[0], handles
@@ -375,7 +375,7 @@ def maps_figure(analysis: Analysis, units: Sequence[str], segment: int) -> tuple
     Both maps of a unit share one diverging colour scale, so a cell the rectifier keeps has the
     same colour in both, and a discarded cell turns white (zero).
     """
-    fig, axes = plt.subplots(len(units), 2, figsize=(11, 2.8 * len(units)), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(len(units), 2, figsize=plots.column_size(11, 2.8 * len(units)), layout="constrained", squeeze=False)
     start = analysis.segment_start_s[segment]
     for (left, right), name in zip(axes, units):
         unit = analysis.model.unit(name, "cnn1")
@@ -386,10 +386,10 @@ def maps_figure(analysis: Analysis, units: Sequence[str], segment: int) -> tuple
         kept = np.mean(maps.pre_activation > 0)
         plots.matrix(maps.pre_activation, left, start_s=start, row_label=label, vmin=-bound, vmax=bound,
                      cmap=plots.DIVERGING, colorbar_label="K ⋆ M̂_dB + b",
-                     title=f"{name}: K ⋆ M̂_dB + b  (b = {unit.bias:.3f})")
+                     title=f"{name}:\nK ⋆ M̂_dB + b  (b = {unit.bias:.3f})")
         plots.matrix(maps.Y, right, start_s=start, row_label=label, vmin=-bound, vmax=bound,
                      cmap=plots.DIVERGING, colorbar_label="Y",
-                     title=f"{name}: Y = ReLU(·), keeps {100 * kept:.1f} % of this segment's cells")
+                     title=f"{name}: Y = ReLU(·),\nkeeps {100 * kept:.1f} % of this segment's cells")
         if one_d:  # two-line tick labels reach above the axes: lift the titles
             for ax in (left, right):
                 plots.mel_axis(ax, n_ticks=4)

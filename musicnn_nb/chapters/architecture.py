@@ -424,7 +424,7 @@ def shapes_figure(analysis: Analysis, segment: int, keys: Sequence[str] = SHAPE_
     Each panel has its own symmetric colour scale, clipped at ``percentile`` of |values|.
     """
     segment = analysis.check_segment(segment)
-    fig = fig or Figure(figsize=(13, 5.2), layout="constrained")
+    fig = fig or Figure(figsize=plots.column_size(13, 5.2), layout="constrained")
     axes = list(fig.subplots(1, len(keys), sharey=True))
     top = max(analysis.arrays[k].shape[1] for k in keys)
     start = analysis.segment_start_s[segment]
@@ -435,11 +435,11 @@ def shapes_figure(analysis: Analysis, segment: int, keys: Sequence[str] = SHAPE_
                      row_label="row (0 at the bottom)" if ax is axes[0] else "", vmin=-limit, vmax=limit,
                      cmap=plots.DIVERGING, colorbar_label=f"value, clipped at ±{limit:.3g}")
         ax.set_ylim(-0.5, top - 0.5)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize="small")
         if key == "W":
-            mark_row_groups(ax, w_row_groups(), fontsize=6)
+            mark_row_groups(ax, w_row_groups(), fontsize="small")
         if key == "U":
-            mark_row_groups(ax, u_row_groups(), linestyle=":", linewidth=0.7, fontsize=6)
+            mark_row_groups(ax, u_row_groups(), linestyle=":", linewidth=0.7, fontsize="small")
     fig.suptitle(f"{analysis.path.name}, {analysis.model.name}, segment {segment}: each panel is as tall "
                  "as its number of rows", fontsize=10)
     return fig, axes
@@ -448,8 +448,9 @@ def shapes_figure(analysis: Analysis, segment: int, keys: Sequence[str] = SHAPE_
 def back_end_figure(analysis: Analysis, segment: int, fig: Figure | None = None, n_tags: int = 10):
     """One segment through the back end: pooled rows of W, penultimate, top tag weights."""
     segment = analysis.check_segment(segment)
-    fig = fig or Figure(figsize=(13, 3.6), layout="constrained")
-    pool_ax, pen_ax, tag_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": (3, 2, 1.3)})
+    fig = fig or Figure(figsize=plots.column_size(13, 6.4), layout="constrained")
+    axes = fig.subplot_mosaic([["pool", "pool"], ["pen", "tag"]], width_ratios=(1.4, 1))  # W's rows need the width
+    pool_ax, pen_ax, tag_ax = axes["pool"], axes["pen"], axes["tag"]
     rows = np.arange(analysis.max_pool.shape[1])
     pool_ax.plot(rows, analysis.max_pool[segment], lw=0.8, label="max over time (even entries of p)")
     pool_ax.plot(rows, analysis.mean_pool[segment], lw=0.8, label="mean over time (odd entries of p)")
@@ -457,20 +458,20 @@ def back_end_figure(analysis: Analysis, segment: int, fig: Figure | None = None,
         if start:
             pool_ax.axvline(start - 0.5, color="gray", lw=0.8)
         pool_ax.text((start + stop) / 2, 1.0, tex(key) if key != "V123_hat" else r"$\Sigma_3$",
-                     transform=pool_ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7)
+                     transform=pool_ax.get_xaxis_transform(), ha="center", va="bottom", fontsize="small")
     pool_ax.set(xlabel=f"row of {tex('W')}", ylabel="pooled value", xlim=(rows[0] - 0.5, rows[-1] + 0.5))
-    pool_ax.legend(fontsize=7, loc="lower left")
+    pool_ax.legend(fontsize="small", loc="upper left")
     h = analysis.penultimate[segment]
     pen_ax.stem(np.arange(h.size), h, markerfmt=" ", basefmt="gray")
     pen_ax.set(xlabel=f"entry of {tex('penultimate')} (penultimate)", ylabel="value",
-               title="after the first dense layer, ReLU, batch-norm", xlim=(-1, h.size))
+               title="after the first dense layer,\nReLU, batch-norm", xlim=(-1, h.size))
     weights = analysis.taggram[segment]
     order = np.argsort(weights)[::-1][:n_tags]
     plots.top_tags([(analysis.tags[i], float(weights[i])) for i in order], tag_ax,
                    title=f"top {n_tags} of {weights.size} tag weights")
     tag_ax.set_xlabel(f"tag weight {tex('taggram')}, segment {segment}")
-    tag_ax.tick_params(labelsize=7)
-    fig.suptitle(f"Back end of segment {segment} ({analysis.model.name}); the W blocks: U, "
+    tag_ax.tick_params(labelsize="small")
+    fig.suptitle(f"Back end of segment {segment} ({analysis.model.name}); the W blocks:\nU, "
                  r"$\hat{\mathbf{V}}_1$, $\Sigma_2=\hat{\mathbf{V}}_1+\hat{\mathbf{V}}_2$, "
                  r"$\Sigma_3=\Sigma_2+\hat{\mathbf{V}}_3$", fontsize=10)
     return fig, (pool_ax, pen_ax, tag_ax)

@@ -118,12 +118,12 @@ def interleaving_figure(analysis: Analysis, segment: int, first_row: int, n: int
     they fill: the maximum of row r at entry 2r, its mean at 2r+1."""
     s = analysis.check_segment(segment)
     rows = np.arange(first_row, first_row + n)
-    fig = plt.figure(figsize=(11, 3.2), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(11, 3.2), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(1.8, 1))
     for i, r in enumerate(rows):
         row_series(analysis.W[s, r], left, color=f"C{i}")
         left.lines[-3].set_label(f"row {r}")
-    left.legend(fontsize=7, loc="upper right")
+    left.legend(fontsize="small", loc="upper right")
     left.set(title=f"rows {rows[0]}–{rows[-1]} of W, segment {s} (▼ maximum, dotted: mean)",
              xlabel="time in segment (s)")
     entries = np.arange(2 * rows[0], 2 * rows[-1] + 2)
@@ -134,7 +134,7 @@ def interleaving_figure(analysis: Analysis, segment: int, first_row: int, n: int
         bar.set_hatch("" if k % 2 == 0 else "///")
         bar.set_alpha(1.0 if k % 2 == 0 else 0.5)
     right.set_xticks(np.arange(entries.size), [f"{k}\n{'max' if k % 2 == 0 else 'mean'}" for k in entries],
-                     fontsize=7)
+                     fontsize="small")
     right.axhline(0, color="gray", linewidth=0.5)
     right.set(xlabel="entry k of p", ylabel="value", title="the same rows in p, interleaved")
     return fig, [left, right]
@@ -190,7 +190,7 @@ def contributions_figure(analysis: Analysis, segment: int, n_tags: int = 3, n_na
     logit, coloured by stage, the ``n_named`` largest labelled."""
     s = analysis.check_segment(segment)
     att = fb.attribute_segment(analysis, s)
-    fig = plt.figure(figsize=(11, 2.3 * n_tags + 0.6), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(11, 2.3 * n_tags + 0.6), layout="constrained")
     axes = list(np.atleast_1d(fig.subplots(n_tags, 1, sharex=True)))
     for ax, (tag, weight) in zip(axes, segment_top_tags(analysis, s, n_tags)):
         k = att.tag_index(tag)
@@ -255,7 +255,7 @@ def top_rows_figure(analysis: Analysis, segment: int, tag: str, n: int = 5) -> t
     k = att.tag_index(tag)
     rows = att.top_rows(k, n)
     start = analysis.segment_start_s[s]
-    fig = plt.figure(figsize=(11, 2.6 + 1.5 * n), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(11, 2.6 + 1.5 * n), layout="constrained")
     axes = list(fig.subplots(n + 1, 1, sharex=True, height_ratios=(2.2, *[1] * n)))
     plots.spectrogram(analysis.M_dB[s], axes[0], start_s=start, title=f"{analysis.model.name} “{tag}”, segment {s}: "
                       "M_dB with the frame that wins each top row's maximum")
@@ -265,11 +265,11 @@ def top_rows_figure(analysis: Analysis, segment: int, tag: str, n: int = 5) -> t
         _, _, handles = row_series(analysis.W[s, r], ax, start_s=start, color=stage_color(stage.key))
         win = handles[-1].get_xdata()[0]
         axes[0].axvline(win, color="white", linewidth=0.8, linestyle="--")
-        axes[0].text(win, 95, str(r), color="white", fontsize=7, ha="center", va="top")
-        ax.set_ylabel(f"row {r}", fontsize=8)
+        axes[0].text(win, 95, str(r), color="white", fontsize="small", ha="center", va="top")
+        ax.set_ylabel(f"row {r}", fontsize="small")
         ax.set_xlabel("")
         ax.set_title(f"row {r} of W: {fb.w_row_unit(int(r))}, {stage_label(stage.key)}; contribution "
-                     f"{att.per_row[k, r]:+.2f}", fontsize=8, loc="left")
+                     f"{att.per_row[k, r]:+.2f}", fontsize="small", loc="left")
     axes[-1].set_xlabel("time (s)")
     return fig, axes
 
@@ -300,22 +300,22 @@ def stage_matrix_figure(analyses: Sequence[Analysis]) -> tuple[Figure, list]:
     tags grouped by kind; one panel per model on one colour scale."""
     matrices = [fb.stage_matrix(a) for a in analyses]
     limit = max(float(np.abs(m).max()) for m in matrices)
-    fig = plt.figure(figsize=(12, 10), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(12, 10), layout="constrained")
     axes = list(np.atleast_1d(fig.subplots(1, len(analyses))))
     for ax, a, m in zip(axes, analyses, matrices):
         order = ordered_tags(a.model)
         index = [a.tags.index(t) for _, t in order]
         image = ax.imshow(m[index], aspect="auto", cmap=plots.DIVERGING, vmin=-limit, vmax=limit,
                           interpolation="nearest")
-        ax.set_yticks(range(len(order)), [t for _, t in order], fontsize=7)
+        ax.set_yticks(range(len(order)), [t for _, t in order], fontsize="small")
         ax.set_xticks(range(len(fb.w_stages())), [stage_label(s.key) for s in fb.w_stages()], rotation=60,
-                      ha="right", fontsize=7)
+                      ha="right", fontsize="small")
         previous = None
         for i, (kind, _) in enumerate(order):
             if kind != previous:
                 if i:
                     ax.axhline(i - 0.5, color="black", linewidth=0.8)
-                ax.text(len(fb.w_stages()) - 0.4, i - 0.3, kind, fontsize=7, va="top", ha="left", clip_on=False)
+                ax.text(len(fb.w_stages()) - 0.4, i - 0.3, kind, fontsize="small", va="top", ha="left", clip_on=False)
                 previous = kind
         ax.set_title(f"{a.model.name}: mean over {a.n_segments} segments")
     bar = fig.colorbar(image, ax=axes, shrink=0.6, pad=0.08)

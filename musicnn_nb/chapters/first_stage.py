@@ -136,7 +136,7 @@ def row_status_sentence(model: Model, unit: str, threshold: float = NORM_THRESHO
 def threshold_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> tuple[Figure, list[Axes]]:
     """Kernel norms of the 561 CNN_1 units for each model with the threshold, and the non-trivial
     count as the threshold varies, with the series' MSD count as a dotted line."""
-    fig = plt.figure(figsize=(12, 4), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(12, 4), layout="constrained")
     left, right = fig.subplots(1, 2)
     for i, m in enumerate(models):
         norms = np.sort(np.maximum(m.norms("cnn1"), FLOOR))[::-1]
@@ -147,14 +147,14 @@ def threshold_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD)
     left.axhline(threshold, color="gray", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
     left.set(yscale="log", xlabel="rank of the kernel (largest norm first)", ylabel="Frobenius norm of kernel",
              xlim=(0, layer_size("cnn1") + 1),
-             title=f"The {layer_size('cnn1')} CNN_1 kernels sorted by norm (below 1e-12 drawn at 1e-12)")
-    left.legend(fontsize=8)
+             title=f"The {layer_size('cnn1')} CNN_1 kernels sorted by norm\n(below 1e-12 drawn at 1e-12)")
+    left.legend(fontsize="small")
     plots.sensitivity({m.name: threshold_sensitivity(m, "cnn1") for m in models}, right, total=layer_size("cnn1"),
-                      threshold=threshold, title="non-trivial rows of U against the threshold")
+                      threshold=threshold, title="non-trivial rows of U\nagainst the threshold")
     right.axhline(SERIES_CLAIMS["input_dependent"], color="black", linestyle=":", linewidth=1,
                   label=f"the series' count (MSD): {SERIES_CLAIMS['input_dependent']}")
     right.set_yscale("log")
-    right.legend(fontsize=8)
+    right.legend(fontsize="small")
     return fig, [left, right]
 
 
@@ -179,13 +179,13 @@ def u_figure(analysis: Analysis, segment: int, ax: Axes | None = None, threshold
         patches.append(strip.axhspan(g.first_row - 0.5, g.stop_row - 0.5, xmin=0, xmax=0.5,
                                      color=GROUP_COLORS[g.name]))
         strip.text(0.25, (g.first_row + g.stop_row - 1) / 2, g.name, rotation=90, ha="center", va="center",
-                   fontsize=7, color="white", fontweight="bold")
+                   fontsize="small", color="white", fontweight="bold")
         if g.first_row:
             ax.axhline(g.first_row - 0.5, color="black", linewidth=0.8)
     live = nontrivial_units(analysis.model, "cnn1", threshold)
     ticks = strip.hlines(live.rows, 0.55, 1.0, color="black", linewidth=0.6)
     strip.set(xlim=(0, 1), ylabel="row of U (unit index)")
-    strip.set_xticks([0.25, 0.78], ["kernel group", "non-trivial"], fontsize=7, rotation=90)
+    strip.set_xticks([0.25, 0.78], ["kernel group", "non-trivial"], fontsize="small", rotation=90)
     ax.set_title(f"U, segment {segment} ({analysis.model.name}): {live.count} of {live.total} rows non-trivial")
     for side in ("top", "right", "bottom"):
         strip.spines[side].set_visible(False)
@@ -195,7 +195,7 @@ def u_figure(analysis: Analysis, segment: int, ax: Axes | None = None, threshold
 
 def u_figures(analyses: Sequence[Analysis], segment: int, threshold: float = NORM_THRESHOLD) -> tuple[Figure, list]:
     """:func:`u_figure` for several models side by side."""
-    fig = plt.figure(figsize=(6.2 * len(analyses), 7), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(6.2 * len(analyses), 7), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(analyses)))
     return fig, [u_figure(a, segment, ax, threshold) for ax, a in zip(axes, analyses)]
 
@@ -291,7 +291,7 @@ def norm_range_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRE
                       tolerance: float = VARYING_TOLERANCE) -> tuple[Figure, list[Axes]]:
     """For each model, every row of U as a point: its kernel norm against how far the row moved
     over the recording, coloured by kernel group, with the threshold and the tolerance drawn."""
-    fig = plt.figure(figsize=(5.6 * len(analyses), 4.2), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(5.6 * len(analyses), 4.2), layout="constrained")
     axes = list(np.atleast_1d(fig.subplots(1, len(analyses), sharey=True)))
     for ax, a in zip(axes, analyses):
         norms, ranges = np.maximum(a.model.norms("cnn1"), FLOOR), np.maximum(row_ranges(a.U), FLOOR)
@@ -304,7 +304,7 @@ def norm_range_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRE
                title=f"{a.model.name}: {a.n_segments} segments of {a.path.name}")
         ax.grid(linewidth=0.3, alpha=0.5)
     axes[0].set_ylabel("range of the row of U over the recording\n(max − min; zeros drawn at 1e-12)")
-    axes[-1].legend(fontsize=7, loc="upper left")
+    axes[-1].legend(fontsize="small", loc="upper left")
     return fig, axes
 
 
@@ -321,7 +321,7 @@ def stem_figure(analysis: Analysis, unit: str, segment: int, fig: Figure | None 
     maps, start = analysis.unit_maps(unit.name, segment), analysis.segment_start_s[segment]
     scale, shift = (v[unit.index] for v in _cnn1_affine(analysis.model))
     if fig is None:
-        fig = plt.figure(figsize=(10, 6), layout="constrained")
+        fig = plt.figure(figsize=plots.column_size(10, 6), layout="constrained")
     grid = fig.subplots(2, 2, width_ratios=(40, 1), height_ratios=(1.2, 1))
     top, bottom = grid[:, 0]
     bottom.sharex(top)
@@ -515,7 +515,7 @@ def pushed_table(analyses: Sequence[Analysis], n: int = 5, threshold: float = NO
 def push_figure(analyses: Sequence[Analysis], n: int = 8, threshold: float = NORM_THRESHOLD) -> tuple[Figure, list]:
     """Bars of the mean change of logit that the non-trivial rows of U cause, for the ``n`` tags
     raised most and the ``n`` lowered most, one panel per model."""
-    fig = plt.figure(figsize=(5.2 * len(analyses), 0.3 * 2 * n + 1.4), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(5.2 * len(analyses), 0.3 * 2 * n + 1.4), layout="constrained")
     axes = list(np.atleast_1d(fig.subplots(1, len(analyses))))
     handles = []
     for ax, a in zip(axes, analyses):
@@ -524,7 +524,7 @@ def push_figure(analyses: Sequence[Analysis], n: int = 8, threshold: float = NOR
         values = [v for _, v in pairs]
         y = np.arange(len(pairs))[::-1]
         handles.append(ax.barh(y, values, color=["tab:red" if v > 0 else "tab:blue" for v in values]))
-        ax.set_yticks(y, [t for t, _ in pairs], fontsize=8)
+        ax.set_yticks(y, [t for t, _ in pairs], fontsize="small")
         ax.axvline(0, color="gray", linewidth=0.6)
         ax.set(xlabel="mean change of the tag's logit", title=f"{a.model.name}: non-trivial rows of U, "
                f"{a.n_segments} segments")
@@ -534,7 +534,7 @@ def push_figure(analyses: Sequence[Analysis], n: int = 8, threshold: float = NOR
 def dense_weights_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> tuple[Figure, list[Axes]]:
     """For each model, the norm of the first dense layer's weights from each pooled entry (the max
     and the mean of each row of W), against the row of W, coloured by block."""
-    fig = plt.figure(figsize=(12, 3.2 * len(models)), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(12, 3.2 * len(models)), layout="constrained")
     axes = list(np.atleast_1d(fig.subplots(len(models), 1, sharex=True)))
     colours = dict(zip(BLOCKS, ("tab:red", "tab:gray", "tab:green")))
     for ax, model in zip(axes, models):
@@ -550,11 +550,11 @@ def dense_weights_figure(models: Sequence[Model], threshold: float = NORM_THRESH
                 ax.axvline(first - 0.5, color="black", linewidth=0.8 if key == "V1_hat" else 0.5,
                            linestyle="-" if key == "V1_hat" else ":")
             ax.text((first + stop - 1) / 2, 1.01, tex(key) if key != "V123_hat" else r"$\hat{\mathbf{V}}_{1+2+3}$",
-                    transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=7)
+                    transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize="small")
         ax.set(ylabel="‖row of $A_1$‖")
         ax.set_title(f"{model.name}: weights of the first dense layer from each pooled value", pad=14)
         ax.grid(axis="y", linewidth=0.3, alpha=0.5)
-    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     axes[-1].set(xlabel="row of W (0–560: U, 561–752: the mid end)", xlim=(-5, 757))
     return fig, axes
 

@@ -206,12 +206,11 @@ def energy_table(all_shares: Sequence[EnergyShares]) -> str:
 
 
 def energy_figure(all_shares: Sequence[EnergyShares], fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
-    """Per model (columns): stacked bars of each non-trivial kernel's energy share on the non-trivial
+    """Per model (one above the other): stacked bars of each non-trivial kernel's energy share on the non-trivial
     rows of each CNN_1 kernel group (top), and its share on all trivial rows, on a log axis
     (bottom). Units are ordered by decreasing kernel norm."""
-    fig = fig or plt.figure(figsize=(13, 5.5), layout="constrained")
-    axes = fig.subplots(2, len(all_shares), squeeze=False, height_ratios=(2, 1),
-                        width_ratios=[len(s.units) for s in all_shares])
+    fig = fig or plt.figure(figsize=plots.column_size(6.5, 4.6 * len(all_shares)), layout="constrained")
+    axes = fig.subplots(2 * len(all_shares), 1, height_ratios=(2, 1) * len(all_shares)).reshape(len(all_shares), 2).T
     for col, s in enumerate(all_shares):
         top, bottom = axes[:, col]
         x = np.arange(len(s.units))
@@ -223,12 +222,12 @@ def energy_figure(all_shares: Sequence[EnergyShares], fig: Figure | None = None)
         top.set(ylabel="share of ‖K_j‖² (%)", ylim=(0, 100), xlim=(-0.6, x.size - 0.4),
                 title=f"{s.model}: on the non-trivial rows of U, by CNN_1 kernel group")
         top.set_xticks(x, [])
-        top.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="rows of U from", title_fontsize=7)
+        top.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0), title="rows of U from", title_fontsize="small")
         bottom.scatter(x, s.on_trivial, color=TRIVIAL_COLOR, edgecolors="black", linewidths=0.5, zorder=3)
         bottom.set_yscale("log")
         bottom.set(ylabel="share on trivial rows", xlim=top.get_xlim(), xlabel="CNN_2 unit (by decreasing norm)",
                    title=f"{s.model}: on the {sum(s.rows_total) - sum(s.rows_nontrivial)} trivial rows of U")
-        bottom.set_xticks(x, [str(j) for j in s.units], fontsize=7)
+        bottom.set_xticks(x, [str(j) for j in s.units], fontsize="small")
         bottom.grid(axis="y", linewidth=0.4, alpha=0.5)
     return fig, axes
 
@@ -274,7 +273,7 @@ def row_energy_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD
     """Per model: the energy of each non-trivial CNN_2 kernel on each of U's 561 rows (log colour
     scale), units by decreasing norm, with a strip above marking the non-trivial rows of U and
     lines between CNN_1's kernel groups."""
-    fig = fig or plt.figure(figsize=(13, 3.3 * len(models)), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.3 * len(models)), layout="constrained")
     axes = fig.subplots(2 * len(models), 1, squeeze=False, height_ratios=[0.12, 1] * len(models))[:, 0]
     for i, model in enumerate(models):
         strip, ax = axes[2 * i], axes[2 * i + 1]
@@ -284,7 +283,7 @@ def row_energy_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD
         strip.imshow(u_live[None, :], aspect="auto", cmap="Greys", vmin=0, vmax=1.4, interpolation="nearest",
                      extent=(-0.5, u_live.size - 0.5, 0, 1))
         strip.set(yticks=[], xlim=(-0.5, u_live.size - 0.5),
-                  title=f"{model.name}: non-trivial rows of U ({u_live.sum()}, dark) and the energy of each "
+                  title=f"{model.name}: non-trivial rows of U ({u_live.sum()}, dark) and the energy of each\n"
                         f"non-trivial CNN_2 kernel on each row")
         strip.tick_params(labelbottom=False)
         positive = energy[energy > 0]
@@ -292,14 +291,14 @@ def row_energy_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD
                           interpolation="nearest",
                           norm=LogNorm(vmin=max(positive.min(), positive.max() * 1e-10), vmax=positive.max()),
                           cmap=plots.SEQUENTIAL, extent=(-0.5, energy.shape[1] - 0.5, -0.5, energy.shape[0] - 0.5))
-        ax.set_yticks(range(len(shares.units)), [str(j) for j in shares.units], fontsize=6)
+        ax.set_yticks(range(len(shares.units)), [str(j) for j in shares.units], fontsize="small")
         ax.set(xlabel="row of U (CNN_1 unit)", ylabel="non-trivial CNN_2 unit\n(largest norm at the bottom)")
         for g in U_GROUPS[1:]:
             for a_ in (ax, strip):
                 a_.axvline(g.first_row - 0.5, color="cyan", linewidth=0.8)
         for g in U_GROUPS:
             ax.text((g.first_row + g.stop_row - 1) / 2, 1.0, g.name, transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=7, color="black")
+                    ha="center", va="bottom", fontsize="small", color="black")
         bar = fig.colorbar(image, ax=[strip, ax], pad=0.01)
         bar.set_label(r"$\sum_\tau [K_j]_{r,\tau}^2$")
     return fig, axes
@@ -330,7 +329,7 @@ def bias_table(checks: Sequence[BiasCheck]) -> str:
 def bias_figure(checks: Sequence[BiasCheck], fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
     """Per model: |b_j|, |δ_j| and the standard deviation of the non-trivial rows' contribution
     for every non-trivial CNN_2 unit, on one logarithmic axis."""
-    fig = fig or plt.figure(figsize=(13, 3.6), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.6), layout="constrained")
     axes = fig.subplots(1, len(checks), squeeze=False, sharey=True, width_ratios=[len(c.units) for c in checks])[0]
     for ax, c in zip(axes, checks):
         x = np.arange(len(c.units))
@@ -339,11 +338,11 @@ def bias_figure(checks: Sequence[BiasCheck], fig: Figure | None = None) -> tuple
         ax.scatter(x, np.abs(c.delta), marker="v", color=TRIVIAL_COLOR, edgecolors="black", linewidths=0.5,
                    label="$|\\delta_j|$: bias added by the trivial rows")
         ax.set_yscale("log")
-        ax.set_xticks(x, [str(j) for j in c.units], fontsize=7)
+        ax.set_xticks(x, [str(j) for j in c.units], fontsize="small")
         ax.set(xlabel="non-trivial CNN_2 unit", title=f"{c.model}: the non-trivial units")
         ax.grid(axis="y", linewidth=0.4, alpha=0.5)
     axes[0].set_ylabel("magnitude")
-    axes[-1].legend(fontsize=7, loc="lower left")
+    axes[-1].legend(fontsize="small", loc="lower left")
     return fig, axes
 
 
@@ -354,7 +353,7 @@ def bias_figure(checks: Sequence[BiasCheck], fig: Figure | None = None) -> tuple
 def v_figure(analyses: Sequence[Analysis], segment: int, fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
     """One row per model: V_1 (after the rectifier) and V̂_1 (after the batch-norm) of one
     segment, 64 units × 187 frames; V̂_1 on a symmetric diverging scale."""
-    fig = fig or plt.figure(figsize=(13, 3.4 * len(analyses)), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.4 * len(analyses)), layout="constrained")
     axes = fig.subplots(len(analyses), 2, squeeze=False)
     for (left, right), a in zip(axes, analyses):
         s = a.check_segment(segment)
@@ -372,7 +371,7 @@ def live_rows_figure(analyses: Sequence[Analysis], segment: int, threshold: floa
                      fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
     """One panel per model: the rows of V̂_1 of the non-trivial units only, on one segment, in unit
     order, with the unit indices on the row axis."""
-    fig = fig or plt.figure(figsize=(13, 3.6), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.6), layout="constrained")
     axes = fig.subplots(1, len(analyses), squeeze=False)[0]
     for ax, a in zip(axes, analyses):
         s = a.check_segment(segment)
@@ -380,7 +379,7 @@ def live_rows_figure(analyses: Sequence[Analysis], segment: int, threshold: floa
         plots.matrix(a.V1_hat[s, units], ax, start_s=a.segment_start_s[s], row_label="non-trivial CNN_2 unit j",
                      colorbar_label="$[\\hat V_1]_{j,t}$",
                      title=f"{a.model.name}, segment {s}: $\\hat V_1$, the {units.size} non-trivial units")
-        ax.set_yticks(range(units.size), [str(j) for j in units], fontsize=6)
+        ax.set_yticks(range(units.size), [str(j) for j in units], fontsize="small")
     return fig, axes
 
 
@@ -402,7 +401,7 @@ def bn_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD,
               fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
     """γ_j, β_j, μ_j, σ_j² of the 64 CNN_2 units against the unit index, one colour per model;
     non-trivial units filled, trivial ones open. μ and σ² on logarithmic axes (trivial units sit near 1e-36)."""
-    fig = fig or plt.figure(figsize=(13, 6), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 6), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True).ravel()
     x = np.arange(layer_size(LAYER))
     for i, model in enumerate(models):
@@ -426,8 +425,8 @@ def bn_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD,
         ax.grid(axis="y", linewidth=0.4, alpha=0.5)
     for ax in axes[2:]:
         ax.set_xlabel("CNN_2 unit j")
-    axes[0].legend(fontsize=7, ncols=2)
-    axes[3].legend(handles=axes[3].lines[-1:], fontsize=7, loc="center right")
+    axes[0].legend(fontsize="small", ncols=2)
+    axes[3].legend(handles=axes[3].lines[-1:], fontsize="small", loc="center right")
     fig.suptitle("Batch-norm parameters of CNN_2 (batch_normalization_6)", fontsize=10)
     return fig, axes
 
@@ -467,7 +466,7 @@ def statistics_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRE
     """For the non-trivial CNN_2 units: the running mean μ_j and variance σ_j² stored in the checkpoint
     (the training data's statistics of V_1) against the mean and variance of V_1's row over
     every frame of the recording, one colour per model, with the diagonal."""
-    fig = fig or plt.figure(figsize=(11, 4), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(11, 4), layout="constrained")
     axes = fig.subplots(1, 2)
     for i, a in enumerate(analyses):
         live = nontrivial_units(a.model, LAYER, threshold).mask
@@ -484,7 +483,7 @@ def statistics_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRE
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi),
                xlabel=f"running {what} in the checkpoint ({'μ_j' if what == 'mean' else 'σ_j²'})",
                ylabel=f"{what} of $[V_1]_{{j,t}}$ on this recording", title=f"{what} of $V_1$, per non-trivial unit")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize="small")
     return fig, axes
 
 

@@ -223,7 +223,7 @@ def largest_relative_bias(model: Model, threshold: float = NORM_THRESHOLD) -> in
 def weight_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
     """Per model: the norm of every kernel row (units × input rows, log colours) and, below,
     its mean over the non-trivial kernels, coloured by whether the input row is constant."""
-    fig, axes = plt.subplots(2, len(models), figsize=(6.5 * len(models), 7.2), height_ratios=(2.2, 1),
+    fig, axes = plt.subplots(2, len(models), figsize=plots.column_size(6.5 * len(models), 7.2), height_ratios=(2.2, 1),
                              sharex=True, squeeze=False, layout="constrained")
     source = TEX[LAYER_INPUT[LAYER]]
     for (top, bottom), m in zip(axes.T, models):
@@ -246,7 +246,7 @@ def weight_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) ->
         bottom.set(yscale="log", xlabel=f"input row $r$ of ${source}$ (= CNN_2 unit)",
                    ylabel="mean over non-trivial kernels", xlim=(-0.5, mean.size - 0.5),
                    title=f"{mean.size - rows.size} non-trivial rows, {rows.size} constant rows")
-    fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
+    fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="small")
     return fig, axes
 
 
@@ -254,7 +254,7 @@ def bias_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD)
     """Left: each non-trivial unit's |equivalent bias| against its |b_j|, per model. Right: the
     constant rows' contribution over a segment's frames for each model's unit with the largest
     relative equivalent bias (flat inside, changing at the padded edges)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=plots.column_size(12, 3.8), layout="constrained")
     for i, a in enumerate(analyses):
         m = a.model
         live = list(nontrivial_units(m, LAYER, threshold).rows)
@@ -271,10 +271,10 @@ def bias_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD)
         left.plot(bounds, share * bounds, color="gray", linestyle=style, linewidth=0.8, label=f"{share:g} × |b_j|")
     left.set(xscale="log", yscale="log", xlabel=r"$|b_j|$ (the unit's bias)", ylabel="|equivalent bias|",
              title="what the constant rows add, per non-trivial unit")
-    left.legend(fontsize=7)
+    left.legend(fontsize="small")
     right.set(xlabel="time in the segment (s)", ylabel="contribution to the pre-activation",
               title="the largest relative case, frame by frame (dashed: the bias)")
-    right.legend(fontsize=7)
+    right.legend(fontsize="small")
     return fig, np.array([left, right])
 
 
@@ -306,8 +306,8 @@ def outputs_figure(analysis: Analysis, segment: int, percentile: float = 99.5) -
     V̂_1 + V̂_2 on its own scale and on V̂_1's; and one row of V̂_1, V̂_2 and their sum over time
     (:func:`featured_row`). Signed matrices are symmetric and clipped at ``percentile`` of |values|."""
     s = analysis.check_segment(segment)
-    fig = plt.figure(figsize=(14, 7.4), layout="constrained")
-    axes = fig.subplot_mosaic([["V1_hat", "V2", "V2_hat"], ["V12_hat", "shared", "row"]])
+    fig = plt.figure(figsize=plots.column_size(7, 10.5), layout="constrained")
+    axes = fig.subplot_mosaic([["V1_hat", "V2"], ["V2_hat", "V12_hat"], ["shared", "row"]])  # two by three: the column
     start = analysis.segment_start_s[s]
     first_scale = None
     for key in ("V1_hat", "V2", "V2_hat", "V12_hat"):
@@ -315,21 +315,21 @@ def outputs_figure(analysis: Analysis, segment: int, percentile: float = 99.5) -
         scale, label = _scale(data, percentile)
         first_scale = first_scale or (scale, label)
         plots.matrix(data, axes[key], start_s=start, row_label="row (unit $j$)", colorbar_label=label,
-                     title=f"{tex(key)}  (largest |value| {np.abs(data).max():.3g})", **scale)
+                     title=f"{tex(key)}\n(largest |value| {np.abs(data).max():.3g})", **scale)
     scale, label = first_scale
     plots.matrix(analysis.V12_hat[s], axes["shared"], start_s=start, row_label="row (unit $j$)", colorbar_label=label,
-                 title=f"{tex('V12_hat')} on the colour scale of {tex('V1_hat')}", **scale)
+                 title=f"{tex('V12_hat')}\non the colour scale of {tex('V1_hat')}", **scale)
     j = featured_row(analysis, s)
     for key, style in (("V1_hat", "-"), ("V2_hat", "-"), ("V12_hat", ":")):
         plots.series(analysis.arrays[key][s, j], axes["row"], start_s=start, ylabel="value",
                      title=f"row {j} over time")
         axes["row"].lines[-1].set(label=tex(key), linestyle=style, linewidth=1.4 if style == ":" else 1)
     axes["row"].axhline(0, color="gray", linewidth=0.5)
-    axes["row"].legend(fontsize=8)
+    axes["row"].legend(fontsize="small")
     for key in ("V1_hat", "shared", "V12_hat"):
         axes[key].axhline(j, color="black", linewidth=0.5, linestyle="--")
     fig.suptitle(f"{analysis.path.name}, {analysis.model.name}, segment {s}: CNN_3's input, its output "
-                 f"before and after the batch-norm, and the skip sum (dashed: row {j}, drawn at the bottom right)",
+                 f"before and after the batch-norm,\nand the skip sum (dashed: row {j}, drawn at the bottom right)",
                  fontsize=10)
     return fig, axes
 
@@ -433,7 +433,7 @@ def revived_sentence(stats: Sequence[SkipStats]) -> str:
 def energy_figure(stats: Sequence[SkipStats]) -> tuple[Figure, np.ndarray]:
     """Per model: the energy of every row of V̂_1, V̂_2 and their sum (log scale), and the
     correlation over time of V̂_1's and V̂_2's rows."""
-    fig, axes = plt.subplots(2, len(stats), figsize=(6.5 * len(stats), 6), height_ratios=(2, 1), sharex=True,
+    fig, axes = plt.subplots(2, len(stats), figsize=plots.column_size(6.5 * len(stats), 6), height_ratios=(2, 1), sharex=True,
                              squeeze=False, layout="constrained")
     for (top, bottom), s in zip(axes.T, stats):
         rows = np.arange(s.energy_1.size)
@@ -443,7 +443,7 @@ def energy_figure(stats: Sequence[SkipStats]) -> tuple[Figure, np.ndarray]:
                      markerfacecolor="none" if marker != "x" else None, label=tex(key))
         segments = f"segment {s.segments[0]}" if len(s.segments) == 1 else f"all {len(s.segments)} segments"
         top.set(yscale="log", ylabel=r"row energy $\sum_t x_{j,t}^2$", title=f"{s.model}, {segments}")
-        top.legend(fontsize=8, ncols=3, loc="lower right")
+        top.legend(fontsize="small", ncols=3, loc="lower right")
         bottom.bar(rows, np.nan_to_num(s.correlation), color="tab:gray")
         blank = rows[~np.isfinite(s.correlation)]
         bottom.plot(blank, np.zeros(blank.size), "|", color="tab:cyan", markersize=6,
@@ -451,7 +451,7 @@ def energy_figure(stats: Sequence[SkipStats]) -> tuple[Figure, np.ndarray]:
         bottom.axhline(0, color="black", linewidth=0.5)
         bottom.set(xlabel="row $j$ (unit of CNN_2 and of CNN_3)", ylabel="correlation over time",
                    ylim=(-1, 1), xlim=(-0.5, rows.size - 0.5))
-        bottom.legend(fontsize=7, loc="lower right")
+        bottom.legend(fontsize="small", loc="lower right")
     return fig, axes
 
 
@@ -469,7 +469,7 @@ def bn_figure(models: Sequence[Model], layer: str = LAYER,
               threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
     """Each batch-norm parameter against the unit index, both models; trivial units (zero
     kernel) as open markers. Positive-only parameters spanning decades get a log axis."""
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6), sharex=True, layout="constrained")
+    fig, axes = plt.subplots(2, 3, figsize=plots.column_size(13, 6), sharex=True, layout="constrained")
     for i, m in enumerate(models):
         values = bn_values(m, layer)
         dead = np.zeros(layer_size(layer), dtype=bool)
@@ -490,8 +490,8 @@ def bn_figure(models: Sequence[Model], layer: str = LAYER,
     for ax in axes[1]:
         ax.set_xlabel(f"{_label(layer)} unit $j$")
     epsilon = axes[1, 0].axhline(BN_EPSILON, color="gray", linestyle="--", linewidth=0.8, label=f"ε = {BN_EPSILON:g}")
-    axes[1, 0].legend(handles=[epsilon], fontsize=7, loc="center right")
-    axes[0, 0].legend(fontsize=7)
+    axes[1, 0].legend(handles=[epsilon], fontsize="small", loc="center right")
+    axes[0, 0].legend(fontsize="small")
     return fig, axes
 
 

@@ -106,7 +106,7 @@ def gallery(model: Model, columns: int = 16, fig: Figure | None = None, threshol
                                                   bar_label=r"$\mathbf{K}_j / \|\mathbf{K}_j\|_F$")
     for ax in axes.flat[:len(units)]:
         ax.set_xticks([-PAD * FRAME_SECONDS, 0, PAD * FRAME_SECONDS], ["−.05", "0", ".05"])
-        ax.tick_params(labelsize=6)
+        ax.tick_params(labelsize="small")
     count = nontrivial_units(model, LAYER, threshold)
     fig.suptitle(f"{model.name}: the {count.count} non-trivial CNN_4 kernels ({count.criterion}) by decreasing norm; "
                  f"rows are the input rows of {_math('V12_hat')}, titles give the unit j and $\\|K_j\\|_F$",
@@ -253,7 +253,7 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     """Every unit as a dot, coloured by class, the series' six units labelled (chapter 12): left,
     share of frames with V_3 > 0 against mean V_3 (log); right, the unit's bias b_j against the
     same share. Returns figure, axes, handles."""
-    fig = fig or plt.figure(figsize=(13, 4.2), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 5.6), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(1.4, 1))
     classes = classify(act)
     floor = max(float(act.mean[act.mean > 0].min()) / 2, 1e-6) if (act.mean > 0).any() else 1e-6
@@ -269,10 +269,10 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     for said, units in SERIES_UNITS.items():
         for k, j in enumerate(units):
             late = act.share_on[j] > 0.8
-            left.annotate(f"{j} (series: {said})", (act.share_on[j], max(act.mean[j], floor)), fontsize=7,
+            left.annotate(f"{j} (series: {said})", (act.share_on[j], max(act.mean[j], floor)), fontsize="small",
                           xytext=(-6 if late else 4, 4 - 10 * k * late), textcoords="offset points",
                           ha="right" if late else "left")
-            right.annotate(str(j), (b[j], act.share_on[j]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            right.annotate(str(j), (b[j], act.share_on[j]), fontsize="small", xytext=(3, 3), textcoords="offset points")
     for ax, x in ((left, "x"), (right, "y")):
         line = ax.axvline if x == "x" else ax.axhline
         line(SPARSE_SHARE, color="gray", linestyle="--", linewidth=0.8)
@@ -280,11 +280,12 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     left.set_yscale("log")
     left.set_ylim(bottom=floor)  # a silent unit's mean is 0, which a log axis cannot show: its marker sits on the edge
     left.set(xlabel="share of frames with $V_3 > 0$ (rectifier open)", ylabel="mean of $V_3$ over all frames",
-             title=f"{act.model}: the 64 CNN_4 units over {act.frames:,} frames", xlim=(-0.03, 1.03))
-    left.legend(fontsize=8, loc="lower right", title="class here (dashed, dotted: share limits)", title_fontsize=7)
+             title=f"{act.model}: the 64 CNN_4 units\nover {act.frames:,} frames", xlim=(-0.03, 1.03))
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="small",
+               title="class here (dashed, dotted: share limits)", title_fontsize="small")  # below: the panels are narrow
     right.axvline(0, color="gray", linewidth=0.5)
     right.set(xlabel="bias $b_j$", ylabel="share of frames with $V_3 > 0$", ylim=(-0.03, 1.03),
-              title="the bias against the share of open frames")
+              title="the bias against\nthe share of open frames")
     return fig, (left, right), handles
 
 
@@ -295,7 +296,7 @@ def units_figure(analysis: Analysis, segment: int, units: dict[str, Sequence[int
     (chapter 12). Returns the figure and the axes (spectrogram first)."""
     s = analysis.check_segment(segment)
     start = analysis.segment_start_s[s]
-    fig = fig or plt.figure(figsize=(12, 2.6 + 1.9 * len(units)), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(12, 2.6 + 1.9 * len(units)), layout="constrained")
     axes = fig.subplots(1 + len(units), 2, sharex="col", width_ratios=(60, 1),
                         height_ratios=(1.5,) + (1,) * len(units))
     _, top, image, bar = plots.spectrogram(analysis.M_dB[s], axes[0, 0], start_s=start,
@@ -308,7 +309,7 @@ def units_figure(analysis: Analysis, segment: int, units: dict[str, Sequence[int
                          title=f"units the series calls {label}")
             ax.lines[-1].set_label(f"unit {j}")
         ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize="small", loc="upper right")
     for ax in axes[1:, 1]:
         ax.set_axis_off()
     for ax in axes[:-1, 0]:
@@ -332,7 +333,7 @@ def segments_figure(analysis: Analysis, key: str = "V3", n: int = SERIES_SEGMENT
     data = analysis.arrays[key][segments]
     signed = data.min() < 0
     limit = robust_limit(data, percentile)
-    fig = fig or plt.figure(figsize=(13, 3.8), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(segments), sharey=True))
     images = []
     for ax, s in zip(axes, segments):
@@ -445,7 +446,7 @@ def bn_figure(models: Sequence[Model], fig: Figure | None = None, threshold: flo
     """The four batch-norm parameters of the 64 CNN_4 units, one strip of jittered dots per model
     (open grey circles: trivial units); μ and σ² on log axes, the β tolerance shaded (chapter 12).
     Returns figure, axes and the scatter collections."""
-    fig = fig or plt.figure(figsize=(13, 3.4), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.4), layout="constrained")
     axes = fig.subplots(1, len(PARAMETERS))
     rng = np.random.default_rng(seed)
     handles = []
@@ -466,7 +467,7 @@ def bn_figure(models: Sequence[Model], fig: Figure | None = None, threshold: flo
             ax.axhline(0, color="gray", linewidth=0.5)
         ax.set_xticks(range(len(models)), [m.name for m in models])
         ax.set(xlim=(-0.6, len(models) - 0.4), title=label, ylabel=f"{label} per CNN_4 unit", xlabel="model")
-    axes[1].legend(fontsize=7, loc="upper right")
+    axes[1].legend(fontsize="small", loc="upper right")
     return fig, axes, handles
 
 
@@ -483,7 +484,7 @@ def v3_hat_figure(analysis: Analysis, segment: int, fig: Figure | None = None, p
     start = analysis.segment_start_s[s]
     v = analysis.V3_hat[s]
     limit = robust_limit(v, percentile)
-    fig = fig or plt.figure(figsize=(12, 6.4), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(12, 6.4), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
     _, _, alone, _ = plots.matrix(v, top, start_s=start, row_label="CNN_4 unit j", vmin=-limit, vmax=limit,
                                   cmap=plots.DIVERGING, colorbar_label=f"{_math('V3_hat')} (clipped at ±{limit:.3g})",
@@ -520,7 +521,7 @@ def side_by_side_figure(analysis: Analysis, segment: int, limits: tuple[float, f
     """V̂_1, V̂_2, V̂_3 of one segment side by side on one colour scale (default [0, 10], the
     series' choice; values outside it saturate) (chapter 12). Returns figure, axes, images."""
     s = analysis.check_segment(segment)
-    fig = fig or plt.figure(figsize=(13, 3.8), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.8), layout="constrained")
     axes = fig.subplots(1, len(SUMS), sharey=True)
     images = []
     for ax, key in zip(axes, SUMS):
@@ -530,7 +531,7 @@ def side_by_side_figure(analysis: Analysis, segment: int, limits: tuple[float, f
         bar.remove()
         images.append(image)
     _bar_for(fig, images[0], axes, f"value on [{limits[0]:g}, {limits[1]:g}]", extend="both")
-    fig.suptitle(f"Segment {s} ({analysis.model.name}): the three batch-normalised mid-end outputs on one scale",
+    fig.suptitle(f"Segment {s} ({analysis.model.name}): the three batch-normalised\nmid-end outputs on one scale",
                  fontsize=10)
     return fig, axes, images
 
@@ -572,7 +573,7 @@ def energy_figure(analysis: Analysis, segment: int, ax: Axes | None = None):
     ax.set(xlabel="row j (unit)", ylabel="row energy / largest row energy of $\\hat{V}_1$", xlim=(-1, GROUP.size),
            title=f"Segment {analysis.check_segment(segment)} ({analysis.model.name}): "
                  r"row energies $\sum_t [\cdot]_{j,t}^2$")
-    ax.legend(fontsize=8, ncols=4, loc="lower right")
+    ax.legend(fontsize="small", ncols=4, loc="lower right")
     return fig, ax, handles
 
 
@@ -622,7 +623,7 @@ def sum_figure(analysis: Analysis, segment: int, limits: tuple[float, float] = S
     s = analysis.check_segment(segment)
     start = analysis.segment_start_s[s]
     v = analysis.V123_hat[s].astype(np.float64)
-    fig = fig or plt.figure(figsize=(13, 7), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 7), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(1.2, 1))
     _, _, image, _ = plots.matrix(v, left, start_s=start, row_label="row j", vmin=limits[0], vmax=limits[1],
                                   cmap=plots.DIVERGING, colorbar_label=f"value on [{limits[0]:g}, {limits[1]:g}]",
@@ -636,11 +637,11 @@ def sum_figure(analysis: Analysis, segment: int, limits: tuple[float, float] = S
                          color="tab:red" if j in half else ("black" if rank % 2 else "0.55"))[0]
               for rank, j in enumerate(order)]
     right.set_yticks(range(v.shape[0] - 1, -1, -label_every),
-                     [str(j) for j in order[::-1][::label_every]], fontsize=7)
-    right.set(xlabel="time (s)", ylabel="row j, sorted by standard deviation over time", ylim=(-1, v.shape[0]),
-              xlim=(t[0], t[-1]), title=f"(row − its mean) ÷ {scale:.3g}; red: {len(half)} rows, half the variance")
+                     [str(j) for j in order[::-1][::label_every]], fontsize="small")
+    right.set(xlabel="time (s)", ylabel="row j, sorted by\nstandard deviation over time", ylim=(-1, v.shape[0]),
+              xlim=(t[0], t[-1]), title=f"(row − its mean) ÷ {scale:.3g};\nred: {len(half)} rows, half the variance")
     fig.suptitle(f"{analysis.path.name}, {analysis.model.name}: the last skip sum, as an image and as one "
-                 "trace per row (most active at the top, every row on one common scale)", fontsize=10)
+                 "trace per row\n(most active at the top, every row on one common scale)", fontsize=10)
     return fig, (left, right), (image, traces)
 
 
@@ -987,7 +988,7 @@ def sorted_figure(analysis: Analysis, segments: Sequence[int], fig: Figure | Non
     the rows the series names labelled) (chapter 12). Returns figure, axes and the image."""
     v = _span(analysis, segments, "V123_hat")
     curves, area, std = sort_shift_scale(v), sorted_activity(v), v.std(axis=1)
-    fig = fig or plt.figure(figsize=(10, 4.2), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(10, 4.2), layout="constrained")
     left, right = fig.subplots(1, 2)
     image = left.imshow(curves, origin="lower", aspect="auto", cmap=plots.SEQUENTIAL, vmin=0, vmax=1,
                         extent=(0, 1, -0.5, v.shape[0] - 0.5), interpolation="nearest")

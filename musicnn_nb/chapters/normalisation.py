@@ -184,7 +184,7 @@ def flip_figure(analysis: Analysis, unit: str, segment: int,
     t = start + np.arange(row.size) * FRAME_SECONDS
     one_d = u.group.rows == 1
     row_label = "mel band" if one_d else f"output row (bands f…f+{u.group.rows - 1})"
-    fig = plt.figure(figsize=(12, 7), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(12, 9), layout="constrained")
     axes = fig.subplot_mosaic([["Y", "Y_hat"], ["profile", "U"]])
     smallest, largest = np.argmin(maps.Y, axis=0), np.argmax(maps.Y_hat, axis=0)
     for key, data, marks, label, title in (
@@ -195,7 +195,7 @@ def flip_figure(analysis: Analysis, unit: str, segment: int,
                      colorbar_label=r"$Y_i$" if key == "Y" else r"$\hat{Y}_i$")
         axes[key].plot(t, marks, ".", color="cyan", markersize=3, label=label)
         axes[key].axvline(t[frame], color="0.3", linestyle=":", linewidth=1)
-        axes[key].legend(loc="upper right", fontsize=8, markerscale=3)
+        axes[key].legend(loc="upper right", fontsize="small", markerscale=3)
         if one_d:
             plots.mel_axis(axes[key], n_ticks=5)
     profile = axes["profile"]
@@ -208,7 +208,8 @@ def flip_figure(analysis: Analysis, unit: str, segment: int,
     twin.plot(rows, maps.Y_hat[:, frame], color="tab:red", label=r"$\hat{Y}_i$ (right axis)")
     twin.plot(largest[frame], maps.Y_hat[largest[frame], frame], "x", color="tab:red", markersize=9)
     twin.set_ylabel(r"$[\hat{\mathbf{Y}}_i]_{f,t}$", color="tab:red")
-    profile.legend(handles=profile.lines[:1] + twin.lines[:1], fontsize=8, loc="upper center")
+    profile.legend(handles=profile.lines[:1] + twin.lines[:1], fontsize="small", loc="upper center",
+                   bbox_to_anchor=(0.5, -0.2))  # below the panel: it is narrow
     axes["U"].plot(t, row, color="black", linewidth=1.5, label=r"$[\mathbf{U}]_{i,t} = \max_f\, \hat{Y}_i$")
     axes["U"].plot(t, a * maps.Y.min(axis=0) + c, ".", color="tab:orange", markersize=4,
                    label=r"$a_i \min_f Y_i + c_i$")
@@ -216,8 +217,8 @@ def flip_figure(analysis: Analysis, unit: str, segment: int,
                    label=r"$a_i \max_f Y_i + c_i = \min_f\, \hat{Y}_i$")
     axes["U"].axvline(t[frame], color="gray", linestyle=":", linewidth=1)
     axes["U"].set(xlabel="time (s)", ylabel="value", title=f"row {u.index} of U", xlim=(t[0], t[-1]))
-    axes["U"].legend(fontsize=8)
-    fig.suptitle(f"{u.name} ({analysis.model.name}, segment {segment}): γ = {u.gamma:.3g} < 0, "
+    axes["U"].legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    fig.suptitle(f"{u.name} ({analysis.model.name}, segment {segment}): γ = {u.gamma:.3g} < 0,\n"
                  f"so a = {a:.3g} and the largest Ŷ is where Y is smallest", fontsize=11)
     axes["twin"] = twin
     return fig, axes
@@ -231,7 +232,7 @@ def parameter_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD)
     """γ, β, μ, σ² of all 561 CNN_1 units (rows of panels), one column per model, one strip
     per kernel group; non-trivial units in colour, trivial ones in grey."""
     groups = groups_of("cnn1")
-    fig, axes = plt.subplots(len(PARAMETERS), len(models), figsize=(5.5 * len(models), 11), sharey="row",
+    fig, axes = plt.subplots(len(PARAMETERS), len(models), figsize=plots.column_size(5.5 * len(models), 11), sharey="row",
                              squeeze=False, layout="constrained")
     jitter = np.random.default_rng(0).uniform(-0.3, 0.3, 561)
     x = group_of_rows("cnn1") + jitter
@@ -255,16 +256,16 @@ def parameter_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD)
             if row == 0:
                 ax.set_title(f"{model.name}: batch-norm parameters of the 561 CNN_1 units")
             if key == "mean":
-                ax.legend(fontsize=8, loc="center")
+                ax.legend(fontsize="small", loc="center")
             if key == "variance":
-                ax.legend(handles=ax.lines[-1:], fontsize=8, loc="center right")
+                ax.legend(handles=ax.lines[-1:], fontsize="small", loc="center right")
     return fig, axes
 
 
 def affine_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
     """The affine map (slope a_i, intercept c_i) of every non-trivial CNN_1 unit, one panel per
     model, coloured by kernel group; slopes left of zero turn the map over."""
-    fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 3.8), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, len(models), figsize=plots.column_size(5.5 * len(models), 3.8), squeeze=False, layout="constrained")
     groups = group_of_rows("cnn1")
     for ax, model in zip(axes[0], models):
         bn, live = cnn1_batch_norm(model), nontrivial_units(model, "cnn1", threshold).mask
@@ -277,7 +278,7 @@ def affine_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) ->
         ax.set(xlabel=r"slope $a_i = \gamma_i/\sqrt{\sigma_i^2+\epsilon}$",
                ylabel=r"intercept $c_i = \beta_i - a_i\mu_i$",
                title=f"{model.name}: the {live.sum()} non-trivial units (left of 0: γ < 0)")
-        ax.legend(fontsize=7, title="kernels", title_fontsize=7)
+        ax.legend(fontsize="small", title="kernels", title_fontsize="small")
     return fig, axes
 
 
@@ -412,7 +413,7 @@ def constants_figure(analyses: Sequence[Analysis], segment: int,
     """Per model: the trivial rows of U on one segment (non-trivial rows blanked), on a colour
     scale as wide as the largest constant; and each trivial unit's predicted constant against
     the values its row takes on the whole recording (mean, with min–max bars)."""
-    fig, axes = plt.subplots(len(analyses), 2, figsize=(12, 4.2 * len(analyses)), width_ratios=(1.5, 1),
+    fig, axes = plt.subplots(len(analyses), 2, figsize=plots.column_size(12, 4.2 * len(analyses)), width_ratios=(1.5, 1),
                              squeeze=False, layout="constrained")
     groups = group_of_rows("cnn1")
     for (left, right), a in zip(axes, analyses):
@@ -426,7 +427,7 @@ def constants_figure(analyses: Sequence[Analysis], segment: int,
                                       title=f"{a.model.name}, segment {segment}: the {check.rows.size} trivial rows "
                                             "of U (dark grey: non-trivial)")
         image.set_cmap(image.cmap.with_extremes(bad="0.35"))
-        mark_row_groups(left, u_row_groups(), fontsize=7)
+        mark_row_groups(left, u_row_groups(), fontsize="small")
         milli = {k: 1e3 * getattr(check, k) for k in ("predicted", "observed_mean", "observed_min", "observed_max")}
         for i, g in enumerate(groups_of("cnn1")):
             keep = groups[check.rows] == i
@@ -440,5 +441,5 @@ def constants_figure(analyses: Sequence[Analysis], segment: int,
         right.plot(lims, lims, color="gray", linewidth=0.8, linestyle="--", label="observed = predicted")
         right.set(xlabel="predicted constant (×10⁻³)", ylabel=r"observed $[\mathbf{U}]_{i,t}$  (×10⁻³)",
                   title=f"{a.model.name}, all {a.n_segments} segments: mean, min–max")
-        right.legend(fontsize=7, title="kernels", title_fontsize=7)
+        right.legend(fontsize="small", title="kernels", title_fontsize="small")
     return fig, axes

@@ -341,7 +341,7 @@ def dc_gain_figure(summaries: Mapping[str, Sequence[WinnerSummary]], ax: Axes | 
     ax.set(xlabel="effective DC gain: sign(γ_i) · sum of the kernel's weights",
            ylabel="most frequent winning mel band",
            title="1-D units: effective DC gain and the band that wins most often")
-    ax.legend(fontsize=8, loc="center right")
+    ax.legend(fontsize="small", loc="center right")
     return fig, ax, handles
 
 
@@ -513,7 +513,7 @@ def winner_figure(analysis: Analysis, unit: str | int, segment: int, fig: Figure
     start = analysis.segment_start_s[segment]
     t = start + np.arange(winner.size) * FRAME_SECONDS
     if fig is None:
-        fig = plt.figure(figsize=(10, 8.5), layout="constrained")
+        fig = plt.figure(figsize=plots.column_size(10, 8.5), layout="constrained")
     axes = list(fig.subplots(3, 1, sharex=True, height_ratios=(1.2, 1.2, 0.8)))
     one_d = unit.group.rows == 1
     row_label = "mel band" if one_d else f"map row f (reads bands f…f+{unit.group.rows - 1})"
@@ -546,7 +546,7 @@ def _group_marks(ax: Axes) -> None:
         if g.first_row:
             ax.axvline(g.first_row - 0.5, color="gray", linestyle=":", linewidth=0.8)
         ax.text((g.first_row + g.stop_row - 1) / 2, 1.01, g.name, transform=ax.get_xaxis_transform(),
-                ha="center", va="bottom", fontsize=7)
+                ha="center", va="bottom", fontsize="small")
 
 
 def concentration_figure(summaries: Mapping[str, Sequence[WinnerSummary]], fig: Figure | None = None):
@@ -554,7 +554,7 @@ def concentration_figure(summaries: Mapping[str, Sequence[WinnerSummary]], fig: 
     row, the normalised entropy of its winning row, and the share of frames with one winner,
     against the unit's row of U. Returns (figure, axes, one scatter handle per model and panel)."""
     if fig is None:
-        fig = plt.figure(figsize=(10, 7.5), layout="constrained")
+        fig = plt.figure(figsize=plots.column_size(10, 7.5), layout="constrained")
     axes = list(fig.subplots(3, 1, sharex=True))
     panels = (("modal_share", "share of frames won\nby the most frequent row"),
               ("normalised_entropy", "entropy of winning row\n/ log2(rows of the map)"),
@@ -569,7 +569,7 @@ def concentration_figure(summaries: Mapping[str, Sequence[WinnerSummary]], fig: 
         ax.set(ylabel=label, ylim=(-0.04, 1.04))
         ax.grid(axis="y", linewidth=0.4, alpha=0.5)
         _group_marks(ax)
-    axes[0].legend(fontsize=8, loc="lower right")
+    axes[0].legend(fontsize="small", loc="lower right")
     axes[-1].set(xlabel="unit (row of U)", xlim=(-5, layer_size("cnn1") + 4))
     axes[0].set_title("Where the max over frequency comes from, over all frames of the recording", pad=14)
     return fig, axes, handles
@@ -592,7 +592,7 @@ def margin_figure(analyses: Sequence[Analysis], ax: Axes | None = None):
     ax.set(xlabel="(max − runner-up) / (max − min) over the rows of Ŷ_i at one frame",
            ylabel="share of frames at or below", xlim=(-0.02, 1.02), ylim=(0, 1.01),
            title="How far the winning row stands above the runner-up")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize="small", loc="lower right")
     return fig, ax, lines
 
 

@@ -155,7 +155,7 @@ def steps_figure(samples: np.ndarray, start_frame: int = 0) -> Figure:
     power = power_spectrogram(samples)[:, start_frame:stop]
     mel = mel_power(samples)[:, start_frame:stop]
     start_s = start_frame * FRAME_SECONDS
-    fig = plt.figure(figsize=(11, 9), layout="constrained")
+    fig = plt.figure(figsize=plots.column_size(11, 9), layout="constrained")
     wave_ax, stft_ax, mel_ax, db_ax = fig.subplots(4, 1)
     chunk = samples[start_frame * HOP : (stop - 1) * HOP]
     wave_ax.plot(start_s + np.arange(chunk.size) / SAMPLE_RATE, chunk, linewidth=0.4)
@@ -196,7 +196,7 @@ def input_bn_figure(models: list[Model], m_db_values: np.ndarray, ax=None):
     twin.stairs(counts / counts.sum(), edges, color="gray", alpha=0.5, label="M_dB values of this audio")
     twin.set_ylabel("share of M_dB cells")
     ax.set(xlabel="M_dB", ylabel="M̂_dB", title="input batch-norm: one affine map per model")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize="small")
     return fig, ax, lines, twin
 
 

@@ -214,7 +214,7 @@ def vocabulary_facts() -> Markdown:
 
 def taggrams(analyses: Sequence[Analysis], fig: Figure | None = None) -> Figure:
     """Chapter 1: one taggram (tags x segments) per analysis, side by side, on one [0, 1] scale."""
-    fig = fig or plt.figure(figsize=(6 * len(analyses), 8.6), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(6 * len(analyses), 8.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(analyses)))
     for ax, a in zip(axes, analyses):
         plots.taggram(a.taggram, a.tags, a.segment_start_s, ax, title=f"{a.model.name}: {a.path.name}")
@@ -223,7 +223,7 @@ def taggrams(analyses: Sequence[Analysis], fig: Figure | None = None) -> Figure:
 
 def top_tags_bars(analyses: Sequence[Analysis], n: int = 10, fig: Figure | None = None) -> Figure:
     """Chapter 1: the song-level top ``n`` tags (mean weight over segments) of each analysis."""
-    fig = fig or plt.figure(figsize=(4.6 * len(analyses), 0.3 * n + 1.4), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(4.6 * len(analyses), 0.3 * n + 1.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(analyses)))
     for ax, a in zip(axes, analyses):
         plots.top_tags(a.top_tags(n), ax, title=f"{a.model.name}: top {n} of {a.n_segments} segments")

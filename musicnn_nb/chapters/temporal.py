@@ -364,14 +364,14 @@ def norms_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD, ax:
     fig, ax, handles = plots.norms({m.name: m.norms("cnn1")[start:stop] for m in models}, ax,
                                    threshold=threshold, first_row=start)
     ax.set_title("Frobenius norm of each 1-D kernel (zero norms drawn at 1e-12)", pad=16)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.005, 1.0))
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.005, 1.0))
     _mark_groups(ax)
     return fig, ax, handles
 
 
 def sensitivity_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> Figure:
     """Per 1-D group: how many kernels pass the norm threshold as it varies, one line per model."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=plots.column_size(12, 3.2), layout="constrained", sharey=True)
     for ax, g in zip(axes, one_d_groups()):
         plots.sensitivity({m.name: group_sensitivity(m, g) for m in models}, ax, total=g.size, threshold=threshold,
                           title=f"{g.name} kernels")
@@ -394,9 +394,9 @@ def gallery(model: Model, threshold: float = NORM_THRESHOLD, columns: int = 8) -
             plots.kernel(unit.kernel, unit.group.frames, ax, title=f"{unit.index} ({unit.group.name}), {unit.norm:.2f}")
             ax.title.set_fontsize(8)
             ax.set_ylim(-limit, limit)
-            ax.tick_params(labelsize=7)
-            ax.set_xlabel("time lag (s)" if k + columns >= len(members) else "", fontsize=7)
-            ax.set_ylabel("weight" if k % columns == 0 else "", fontsize=7)
+            ax.tick_params(labelsize="small")
+            ax.set_xlabel("time lag (s)" if k + columns >= len(members) else "", fontsize="small")
+            ax.set_ylabel("weight" if k % columns == 0 else "", fontsize="small")
             if k % columns:
                 ax.tick_params(labelleft=False)
         for k in range(len(members), -(-len(members) // columns) * columns):
@@ -424,10 +424,10 @@ def _unit_rows(ax: Axes, units: Sequence[Unit], x: np.ndarray, values: np.ndarra
                       interpolation="nearest", extent=(x[0] - step, x[-1] + step, -0.5, len(units) - 0.5))
     peaks = ax.plot(x[np.argmax(values, axis=1)], np.arange(len(units)), "o", color="cyan", markersize=3,
                     label="largest")
-    ax.set_yticks(range(len(units)), [str(u.index) for u in units], fontsize=7 if len(units) < 20 else 6)
+    ax.set_yticks(range(len(units)), [str(u.index) for u in units], fontsize="small" if len(units) < 20 else 6)
     ax.set_ylabel("unit")
     bar = ax.figure.colorbar(image, ax=ax, pad=0.01, extend="min" if (values < 0).any() else "neither")
-    bar.set_label(colorbar_label, fontsize=8)
+    bar.set_label(colorbar_label, fontsize="small")
     return image, bar, peaks
 
 
@@ -477,11 +477,11 @@ def _heights(models: Sequence[Model], threshold: float) -> list[int]:
 def modulation_figure(model: Model, tempo: float | None = None, threshold: float = NORM_THRESHOLD) -> Figure:
     """:func:`modulation_image` for the three 1-D groups, panel heights following unit counts."""
     heights = _heights([model], threshold)
-    fig, axes = plt.subplots(3, 1, figsize=(10, 0.12 * sum(heights) + 2.5), layout="constrained",
+    fig, axes = plt.subplots(3, 1, figsize=plots.column_size(10, 0.12 * sum(heights) + 2.5), layout="constrained",
                              height_ratios=heights)
     for ax, g in zip(axes, one_d_groups()):
         modulation_image(model, g, ax, tempo=tempo, threshold=threshold)
-    axes[0].legend(loc="upper right", fontsize=7, facecolor="lightgray")
+    axes[0].legend(loc="upper right", fontsize="small", facecolor="lightgray")
     fig.suptitle(f"{model.name}: magnitude response of each non-trivial 1-D kernel over modulation frequency")
     return fig
 
@@ -489,12 +489,12 @@ def modulation_figure(model: Model, tempo: float | None = None, threshold: float
 def tempo_figure(models: Sequence[Model], tempo: float | None = None, threshold: float = NORM_THRESHOLD) -> Figure:
     """:func:`tempo_image` for the three 1-D groups (rows) of each model (columns)."""
     heights = _heights(models, threshold)
-    fig, axes = plt.subplots(3, len(models), figsize=(6 * len(models), 0.12 * sum(heights) + 2.5),
+    fig, axes = plt.subplots(3, len(models), figsize=plots.column_size(6 * len(models), 0.12 * sum(heights) + 2.5),
                              layout="constrained", height_ratios=heights, squeeze=False)
     for column, model in enumerate(models):
         for ax, g in zip(axes[:, column], one_d_groups()):
             tempo_image(model, g, ax, tempo=tempo, threshold=threshold)
-    axes[0, 0].legend(loc="upper right", fontsize=7, facecolor="lightgray")
+    axes[0, 0].legend(loc="upper right", fontsize="small", facecolor="lightgray")
     fig.suptitle("largest response of each non-trivial 1-D kernel to a click track, by tempo")
     return fig
 
@@ -507,27 +507,27 @@ def responses_figure(model: Model, names: Sequence[str], analysis: Analysis | No
     (:func:`music_modulation`), and its tempo (:func:`tempo_bpm`) is marked.
     """
     rows = len(names) + (analysis is not None)
-    fig, axes = plt.subplots(rows, 3, figsize=(14, 2.5 * rows + 0.3), layout="constrained",
+    fig, axes = plt.subplots(rows, 3, figsize=plots.column_size(14, 2.5 * rows + 0.3), layout="constrained",
                              width_ratios=(1, 1.5, 1), squeeze=False)
     tempo = tempo_bpm(analysis) if analysis is not None else None
     for (left, middle, right), name in zip(axes, names):
         unit = model.unit(name)
-        plots.kernel(unit.kernel, unit.group.frames, left, title=f"{unit.name}: impulse response")
+        plots.kernel(unit.kernel, unit.group.frames, left, title=f"{unit.name}:\nimpulse response")
         freqs, gain = frequency_response(unit.kernel)
         peak = modulation(unit)
         middle.plot(freqs, gain, linewidth=1)
         middle.plot(peak.peak_hz, peak.peak_gain, "o", color="tab:red",
                     label=f"peak {peak.peak_hz:.2f} Hz = {peak.peak_bpm:.0f} BPM")
         middle.set(xlabel="modulation frequency (Hz)", ylabel="|H|", xlim=(0, NYQUIST_HZ), ylim=(0, None),
-                   title="magnitude response")
-        middle.legend(fontsize=8, loc="lower right")
+                   title="magnitude\nresponse")
+        middle.legend(fontsize="small", loc="lower right")
         _bpm_axis(middle)
         right.plot(TEMPO_GRID_BPM, click_response(unit.kernel), linewidth=1)
         right.plot(peak.best_tempo, peak.best_response, "o", color="tab:red", label=f"best {peak.best_tempo:.0f} BPM")
         if tempo is not None:
             right.axvline(tempo, color="tab:green", linestyle="--", label=f"this audio: {tempo:.0f} BPM")
-        right.set(xlabel="click-track tempo (BPM)", ylabel="largest output", title="response to a click track")
-        right.legend(fontsize=8, loc="lower right")
+        right.set(xlabel="click-track tempo (BPM)", ylabel="largest output", title="response to\na click track")
+        right.legend(fontsize="small", loc="lower right")
     if analysis is not None:
         left, middle, right = axes[-1]
         left.axis("off")
@@ -536,8 +536,8 @@ def responses_figure(model: Model, names: Sequence[str], analysis: Analysis | No
         middle.plot(freqs, spectrum, color="gray", linewidth=1)
         middle.axvline(tempo / 60, color="tab:green", linestyle="--", label=f"tempo estimate {tempo:.1f} BPM")
         middle.set(xlabel="modulation frequency (Hz)", ylabel="mean |DFT| over bands", xlim=(0, NYQUIST_HZ),
-                   title=f"modulation spectrum of M̂_dB, {analysis.path.name} ({analysis.model.name})")
-        middle.legend(fontsize=8, loc="upper right")
+                   title=f"modulation spectrum of M̂_dB,\n{analysis.path.name} ({analysis.model.name})")
+        middle.legend(fontsize="small", loc="upper right")
         _bpm_axis(middle)
     fig.suptitle(f"{model.name}: 1-D kernels as temporal filters")
     return fig
@@ -546,7 +546,7 @@ def responses_figure(model: Model, names: Sequence[str], analysis: Analysis | No
 def filtered_maps_figure(analysis: Analysis, segment: int, names: Sequence[str]) -> Figure:
     """M̂_dB of one segment and, below it, K_i ⋆ M̂_dB + b_i of each named 1-D unit, over time
     and mel band; each map on its own symmetric diverging scale."""
-    fig, axes = plt.subplots(len(names) + 1, 1, figsize=(10, 2.7 * (len(names) + 1)), layout="constrained",
+    fig, axes = plt.subplots(len(names) + 1, 1, figsize=plots.column_size(10, 2.7 * (len(names) + 1)), layout="constrained",
                              sharex=True)
     start = analysis.segment_start_s[segment]
     plots.spectrogram(analysis.M_hat[segment], axes[0], start_s=start, colorbar_label="normalised value",
@@ -567,7 +567,7 @@ def band_figure(analysis: Analysis, segment: int, names: Sequence[str], band: in
     that band, with the frames whose window reaches past the segment's edge shaded."""
     from musicnn_nb.model.spectrogram import mel_center_hz
 
-    fig, axes = plt.subplots(len(names) + 1, 1, figsize=(10, 1.9 * (len(names) + 1)), layout="constrained",
+    fig, axes = plt.subplots(len(names) + 1, 1, figsize=plots.column_size(10, 1.9 * (len(names) + 1)), layout="constrained",
                              sharex=True)
     start = analysis.segment_start_s[segment]
     hz = mel_center_hz()[band]

@@ -45,7 +45,7 @@ CENTRAL_FRAMES = 3  # the frames at lags −1, 0, +1 that "concentrated in time"
 def _subplots(fig: Figure | SubFigure | None, figsize: tuple[float, float], **options):
     """``fig`` (or a new figure of ``figsize``) and its grid of subplots."""
     if fig is None:
-        fig = plt.figure(figsize=figsize, layout="constrained")
+        fig = plt.figure(figsize=plots.column_size(*figsize), layout="constrained")
     return fig, fig.subplots(**options)
 
 
@@ -119,7 +119,7 @@ def norms_figure(models: Sequence[Model], fig: Figure | SubFigure | None = None,
     for ax, model in zip(axes[:, 0], models):
         handles += plots.norms({model.name: model.norms("cnn1")[:stop]}, ax, threshold=threshold)[2]
         handles += [ax.axvline(g.first_row - 0.5, color="black", linewidth=0.8) for g in TWO_D[1:]]
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize="small", loc="lower right")
         ax.set(xlim=(-2, stop + 1), ylabel="‖K_i‖_F")
     for ax in axes[:-1, 0]:
         ax.set_xlabel("")
@@ -307,7 +307,7 @@ def shapes_figure(models: Sequence[Model], fig: Figure | SubFigure | None = None
         ax.set(xlim=(-0.5, group.rows - 0.5), ylim=(0, 1), title=f"{group.name} kernels",
                xlabel=f"energy centroid φ (band offset, 0–{group.rows - 1})",
                ylabel="time-constant share of ‖K‖²")
-        ax.legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize="small", loc="upper right")
     last = axes[-1]
     for i, model in enumerate(models):
         for group, style in zip(TWO_D, ("-o", "--s")):
@@ -316,7 +316,7 @@ def shapes_figure(models: Sequence[Model], fig: Figure | SubFigure | None = None
     handles.append(last.axhline(1 / frames, color="gray", linestyle="--", linewidth=1, label="spread evenly"))
     last.set(xlabel="time lag (s)", ylabel="median share of ‖K‖² at the lag", ylim=(0, None),
              title="energy over time")
-    last.legend(fontsize=7)
+    last.legend(fontsize="small")
     return fig, axes, handles
 
 
@@ -336,8 +336,8 @@ def outputs_figure(analysis: Analysis, segment: int, units: Sequence[Unit],
     s = analysis.check_segment(segment)
     start = analysis.segment_start_s[s]
     layout = [["blank", "M_hat"], *([f"kernel {u.name}", u.name] for u in units)]
-    fig = fig if fig is not None else plt.figure(figsize=(13, 2.9 * (1 + len(units))), layout="constrained")
-    axes = fig.subplot_mosaic(layout, width_ratios=(1, 5))
+    fig = fig if fig is not None else plt.figure(figsize=plots.column_size(13, 2.9 * (1 + len(units))), layout="constrained")
+    axes = fig.subplot_mosaic(layout, width_ratios=(1.4, 5))
     axes["blank"].set_axis_off()
     plots.spectrogram(analysis.M_hat[s], axes["M_hat"], start_s=start, colorbar_label="normalised value",
                       title=f"M̂_dB ({analysis.model.name} input batch-norm), segment {s}")
@@ -348,10 +348,11 @@ def outputs_figure(analysis: Analysis, segment: int, units: Sequence[Unit],
         bar = plots.kernel(unit.kernel, g.frames, axes[f"kernel {unit.name}"], title=f"$K_{{{unit.index}}}$")[3]
         bar.set_label("weight")
         axes[f"kernel {unit.name}"].set_ylabel("band offset φ")
+        axes[f"kernel {unit.name}"].locator_params(axis="x", nbins=2)  # a narrow panel: few lag ticks
         centre = (g.rows - 1) / 2
         _, ax, image, _ = plots.matrix(maps.pre_activation, axes[unit.name], start_s=start,
                                        rows=(centre, centre + map_rows(g) - 1), colorbar_label="K ⋆ M̂_dB + b",
-                                       title=(f"{unit.name}: K ⋆ M̂_dB + b with b = {unit.bias:.3g}; "
+                                       title=(f"{unit.name}: K ⋆ M̂_dB + b with b = {unit.bias:.3g};\n"
                                               f"row f (bands f…f+{g.rows - 1}) drawn at band f+{centre:g}"))
         plots.mel_axis(ax)
         ax.set(ylim=(-0.5, N_MELS - 0.5), ylabel="window centre (mel band)")

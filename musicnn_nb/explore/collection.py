@@ -39,7 +39,7 @@ def unit_figure(c: Collection, unit: str, fig: Figure | None = None) -> tuple[Fi
         if k < TOP - 1:
             bar.remove()
         artists.append(ax.axvline(c.starts[i] + c.argmax[i, j] * FRAME_SECONDS, color="white", lw=1.2, ls="--"))
-        ax.set_title(f"#{k + 1}: {c.label(i)[:22]}\nmax {c.max[i, j]:.2f}", fontsize=8)
+        ax.set_title(f"#{k + 1}: {c.label(i)[:22]}\nmax {c.max[i, j]:.2f}", fontsize="small")
         if k:
             ax.set_ylabel("")
             ax.set_yticklabels([])

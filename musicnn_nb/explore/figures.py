@@ -310,7 +310,7 @@ class MidendView(ExplorerFigure):
             self.lines += plots.series(np.zeros(a.arrays[self.out].shape[-1]), axes["series"], ylabel="value")[2]
             self.lines[-1].set_label(label)
         axes["series"].axhline(0, color="gray", linewidth=0.5)
-        axes["series"].legend(fontsize=8, loc="upper right")
+        axes["series"].legend(fontsize="small", loc="upper right")
         for key in ("input", "output", "series"):
             axes[key].set_xlabel(SEGMENT_TIME)
         self.suptitle = fig.suptitle("", fontsize=10)

@@ -50,7 +50,7 @@ def row_contributions(values: np.ndarray, ax: Axes | None = None, *, named: Sequ
         ax.axvline(s.first_row - 0.5, color="black", linewidth=0.3, linestyle=":")
     for r in named:
         ax.annotate(str(r), (r, values[r]), xytext=(0, 3 if values[r] >= 0 else -3), textcoords="offset points",
-                    ha="center", va="bottom" if values[r] >= 0 else "top", fontsize=7)
+                    ha="center", va="bottom" if values[r] >= 0 else "top", fontsize="small")
     span = float(np.abs(values).max()) or 1.0
     ax.set(xlim=(-5, values.size + 4), ylim=(-1.25 * span, 1.25 * span), xlabel="row of W",
            ylabel="contribution to the logit", title=title)

@@ -38,13 +38,13 @@ def norms_figure(models: Sequence[Model], layer: str, threshold: float = NORM_TH
     dashed; on a log axis norms below 1e-12 are drawn at 1e-12); right, how many kernels pass
     a norm threshold as it sweeps over ``thresholds``. Returns figure, axes and handles."""
     g = group(layer)
-    fig = fig or plt.figure(figsize=(13, 3.4), layout="constrained")
+    fig = fig or plt.figure(figsize=plots.column_size(13, 3.4), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(2.6, 1))
-    scale = " (log scale; norms below 1e-12 drawn at 1e-12)" if log else ""
+    scale = "\n(log scale; norms below 1e-12 drawn at 1e-12)" if log else ""
     handles = plots.norms({m.name: m.norms(layer) for m in models}, left, threshold=threshold, log=log,
                           title=f"{label(layer)}: Frobenius norm of each {g.name} kernel{scale}")[2]
     left.set(xlim=(-1, layer_size(layer)), xlabel=f"{label(layer)} unit $j$", ylabel=r"$\|\mathbf{K}_j\|_F$")
     handles += plots.sensitivity({m.name: threshold_sensitivity(m, layer, thresholds) for m in models}, right,
                                  total=layer_size(layer), threshold=threshold,
-                                 title=f"{label(layer)} kernels above a threshold")[2]
+                                 title=f"{label(layer)} kernels\nabove a threshold")[2]
     return fig, (left, right), handles

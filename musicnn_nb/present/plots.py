@@ -2,6 +2,11 @@
 labels axes in physical units: seconds (16-ms frames), mel bands with their Hz, unit rows.
 
 Signed data (anything after a batch-norm) gets a diverging colour map centred on zero.
+
+Figures are drawn for the page's text column (:data:`COLUMN_INCHES` at :data:`DPI` is the
+column's width in pixels), so that their text, at :data:`FONT_SIZE` and no smaller than
+``"small"``, reads at about the size of the body text; :func:`column_size` fits a figure's
+design size to the column. Galleries too large for the column open full size on click.
 """
 
 from __future__ import annotations
@@ -22,6 +27,20 @@ DIVERGING = "RdBu_r"
 SEQUENTIAL = "magma"
 COLORMAPS = (SEQUENTIAL, "viridis", "gray_r", DIVERGING, "coolwarm", "PuOr_r")
 
+COLUMN_PX = 684  # the book's text column at a 1280-px window (688 px), less a margin
+COLUMN_INCHES = 5.9  # figure width that fills the column; with FONT_SIZE, sets text size on the page
+DPI = COLUMN_PX / COLUMN_INCHES  # so a figure COLUMN_INCHES wide is drawn COLUMN_PX wide
+FONT_SIZE = 10.0  # points: "small" (0.83 of it) is then 80 % of the 16-px body text when shown
+plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": "figure", "font.size": FONT_SIZE, "axes.titlesize": "medium",
+                     "figure.titlesize": "medium",
+                     "legend.fontsize": "small"})
+
+
+def column_size(width: float, height: float) -> tuple[float, float]:
+    """A figure designed ``width`` x ``height`` inches, fitted to the text column: no wider
+    than :data:`COLUMN_INCHES`, and as tall, since its text (titles, labels) keeps its size."""
+    return min(width, COLUMN_INCHES), height
+
 STAGES = (  # (key, label) of the "where we are" diagram, left to right
     ("audio", "audio\n16 kHz"),
     ("M_dB", "M_dB\n96×187"),
@@ -33,12 +52,13 @@ STAGES = (  # (key, label) of the "where we are" diagram, left to right
     ("W", "W\n753×187"),
     ("backend", "pooling,\ndense\n→ 50 tags"),
 )
+DIAGRAM_ROW = 5  # stages per row of the diagram: five boxes' text fits the column
 
 
 def figure_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     """``ax`` and its figure, or a new figure of ``figsize`` with one axes."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        fig, ax = plt.subplots(figsize=column_size(*figsize), layout="constrained")
         return fig, ax
     return ax.figure, ax
 
@@ -102,8 +122,8 @@ def taggram(weights: np.ndarray, tags: Sequence[str], segment_start_s: np.ndarra
     fig, ax = figure_axes(ax, (9, 9))
     image = ax.imshow(weights.T, origin="upper", aspect="auto", vmin=vmin, vmax=vmax,
                       cmap=cmap or SEQUENTIAL, interpolation="nearest")
-    ax.set_yticks(range(len(tags)), tags, fontsize=7)
-    ax.set_xticks(range(len(segment_start_s)), [f"{s:.1f}" for s in segment_start_s], fontsize=7)
+    ax.set_yticks(range(len(tags)), tags, fontsize="small")
+    ax.set_xticks(range(len(segment_start_s)), [f"{s:.1f}" for s in segment_start_s], fontsize="small")
     ax.set(xlabel="segment start (s)", title=title)
     if highlight is not None:
         ax.axvspan(highlight - 0.5, highlight + 0.5, fill=False, edgecolor="cyan", linewidth=2)
@@ -123,31 +143,41 @@ def top_tags(pairs: Sequence[tuple[str, float]], ax: Axes | None = None, *, titl
 
 
 def network_diagram(highlight: str | Sequence[str], ax: Axes | None = None):
-    """The network as a row of stages, the ones this chapter explains highlighted."""
+    """The network as stages in two rows (the first stage, then the middle and back end), the
+    ones this chapter explains highlighted, so that the boxes' text reads at the column's width."""
     keys = {highlight} if isinstance(highlight, str) else set(highlight)
     unknown = keys - {k for k, _ in STAGES}
     if unknown:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}: choose from {[k for k, _ in STAGES]}")
-    fig, ax = figure_axes(ax, (11, 1.6))
-    width, gap = 1.0, 0.35
+    fig, ax = figure_axes(ax, (COLUMN_INCHES, 2.3))
+    width, height, gap, per_row = 1.0, 0.9, 0.3, DIAGRAM_ROW
+    place = [((i % per_row) * (width + gap), -(i // per_row) * (height + 0.55)) for i in range(len(STAGES))]
     boxes = []
     for i, (key, label) in enumerate(STAGES):
-        x = i * (width + gap)
-        on = key in keys
-        box = FancyBboxPatch((x, 0), width, 1, boxstyle="round,pad=0.04",
+        (x, y), on = place[i], key in keys
+        box = FancyBboxPatch((x, y), width, height, boxstyle="round,pad=0.04",
                              facecolor="#f4a261" if on else "#e9ecef",
                              edgecolor="#9c4a0c" if on else "#adb5bd", linewidth=2 if on else 1)
         ax.add_patch(box)
-        ax.text(x + width / 2, 0.5, label, ha="center", va="center", fontsize=7.5,
+        ax.text(x + width / 2, y + height / 2, label, ha="center", va="center", fontsize="small",
                 fontweight="bold" if on else "normal")
-        if i:
-            ax.add_patch(FancyArrowPatch((x - gap, 0.5), (x, 0.5), arrowstyle="-|>", mutation_scale=10))
+        if i % per_row:
+            ax.add_patch(FancyArrowPatch((x - gap, y + height / 2), (x, y + height / 2), arrowstyle="-|>",
+                                         mutation_scale=10))
+        elif i:  # from the end of one row to the start of the next
+            (x0, y0) = place[i - 1]
+            ax.add_patch(FancyArrowPatch((x0 + width / 2, y0), (x + width / 2, y + height),
+                                         connectionstyle="arc3,rad=-0.08", arrowstyle="-|>", mutation_scale=10))
         boxes.append(box)
-    for src, dst in ((4, 6), (3, 7), (4, 7), (5, 7)):  # skip and dense connections
-        x0, x1 = src * (width + gap) + width / 2, dst * (width + gap) + width / 2
-        ax.add_patch(FancyArrowPatch((x0, 1.05), (x1, 1.05), connectionstyle="arc3,rad=-0.18",
+    for src, dst in ((4, 6), (3, 7), (4, 7), (5, 7)):  # skip and dense connections, box edge to box edge
+        (x0, y0), (x1, y1) = place[src], place[dst]
+        start = (x0 + width / 2, y0 + height + 0.06) if y0 == y1 else (x0 + width * 0.3, y0 - 0.06)
+        rad = -0.25 if y0 == y1 else 0.1
+        ax.add_patch(FancyArrowPatch(start, (x1 + width / 2, y1 + height + 0.06), connectionstyle=f"arc3,rad={rad}",
                                      arrowstyle="-|>", mutation_scale=8, color="#6c757d", linewidth=0.8))
-    ax.set(xlim=(-0.2, len(STAGES) * (width + gap)), ylim=(-0.15, 2.1), aspect="auto")
+    rows = -(-len(STAGES) // per_row)
+    ax.set(xlim=(-0.1, per_row * (width + gap) - gap + 0.1), ylim=(-(rows - 1) * (height + 0.55) - 0.1, height + 0.1),
+           aspect="auto")
     ax.axis("off")
     return fig, ax, boxes
 
@@ -202,16 +232,16 @@ def kernel_gallery(units: Sequence, frames: int, fig: Figure | None = None, *, c
     for ax, unit in zip(axes.flat, units):
         _, _, image, bar = kernel(unit.kernel / unit.norm, frames, ax, vmin=-bound, vmax=bound, cmap=DIVERGING)
         bar.remove()
-        ax.set_title(f"{unit.index}\n‖K‖={unit.norm:.2f}", fontsize=8)
+        ax.set_title(f"{unit.index}\n‖K‖={unit.norm:.2f}", fontsize="small")
         ax.set(xlabel="", ylabel="")
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize="small")
         images.append(image)
     for ax in axes.flat[len(units):]:
         ax.set_axis_off()
     for ax in axes[:, 0]:
-        ax.set_ylabel(row_label, fontsize=8)
+        ax.set_ylabel(row_label, fontsize="small")
     for ax in axes[-1]:
-        ax.set_xlabel("lag (s)", fontsize=8)
+        ax.set_xlabel("lag (s)", fontsize="small")
     bar = fig.colorbar(images[0], ax=axes, pad=0.01, shrink=0.8, aspect=40, extend="both")
     bar.set_label(bar_label)
     return fig, axes, images, bar
@@ -244,7 +274,7 @@ def norms(values: dict[str, np.ndarray], ax: Axes | None = None, *, threshold: f
     if log:
         ax.set_yscale("log")
     ax.set(xlabel="unit (row index)", ylabel="Frobenius norm of kernel", title=title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize="small")
     return fig, ax, handles
 
 
@@ -260,5 +290,5 @@ def sensitivity(counts: dict[str, dict[float, int]], ax: Axes | None = None, *, 
         ax.axvline(threshold, color="gray", linestyle="--", linewidth=1)
     ax.set_xscale("log")
     ax.set(xlabel="norm threshold", ylabel="units above it" + (f" (of {total})" if total else ""), title=title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize="small")
     return fig, ax, lines

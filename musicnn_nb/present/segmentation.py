@@ -90,7 +90,7 @@ def segmentation_figure(analysis: Analysis, highlight: int | None = None, ax: Ax
                    alpha=0.5, hatch="//", linewidth=0)
     for i, start in enumerate(s.starts_s):
         ax.text(start + s.segment_s / 2, 1.005, str(i), transform=ax.get_xaxis_transform(), ha="center",
-                va="bottom", fontsize=7, color="#0077aa" if i == highlight else "black",
+                va="bottom", fontsize="small", color="#0077aa" if i == highlight else "black",
                 fontweight="bold" if i == highlight else "normal")
     ax.set_xlim(limits)  # the marks must not widen the time axis
     return handles

@@ -1,0 +1,43 @@
+"""The book's figure policy: figures fit the text column and their text reads when shown there."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("agg")
+
+import pytest  # noqa: E402
+
+from musicnn_nb.present import plots  # noqa: E402
+
+BODY_PX = 16  # the theme's body text
+
+
+@pytest.mark.parametrize("design", [(13, 5.2), (11, 1.6), (6.2 * 2, 7)])
+def test_a_wide_design_is_fitted_to_the_column(design):
+    width, height = plots.column_size(*design)
+    assert width == pytest.approx(plots.COLUMN_INCHES)
+    assert width * plots.DPI == pytest.approx(plots.COLUMN_PX)
+    assert height == design[1]  # the text keeps its size, so the panels need their height
+
+
+def test_a_narrow_design_is_kept():
+    assert plots.column_size(5, 3) == (5, 3)
+
+
+def test_the_small_font_reads_at_80_percent_of_the_body_text_in_the_column():
+    small = matplotlib.font_manager.FontProperties(size="small").get_size_in_points()
+    assert small * plots.DPI / 72 >= 0.8 * BODY_PX
+
+
+def test_the_diagram_text_is_readable_and_inside_its_boxes():
+    fig, ax, boxes = plots.network_diagram("cnn3")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert fig.get_size_inches()[0] <= plots.COLUMN_INCHES
+    assert len(ax.texts) == len(plots.STAGES) == len(boxes)
+    for text, box in zip(ax.texts, boxes):
+        assert text.get_fontsize() * plots.DPI / 72 >= 0.8 * BODY_PX, text.get_text()
+        inner, outer = text.get_window_extent(renderer), box.get_window_extent(renderer)
+        assert outer.x0 <= inner.x0 and inner.x1 <= outer.x1 and outer.y0 <= inner.y0 and inner.y1 <= outer.y1, \
+            f"{text.get_text()!r} spills out of its box"
