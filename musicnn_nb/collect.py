@@ -27,11 +27,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -39,6 +39,7 @@ from musicnn_nb import __version__
 from musicnn_nb.model import cache
 from musicnn_nb.model.audio import file_digest, load_audio
 from musicnn_nb.model.errors import MusicnnNbError
+from musicnn_nb.model.files import atomic_write
 from musicnn_nb.model.network import forward
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, SEGMENT_FRAMES, m_db, segments
 from musicnn_nb.model.weights import GROUPS, load_model, unit_name
@@ -121,17 +122,10 @@ def find_audio(source: str | Path) -> tuple[Path, list[Path]]:
 
 # --- the store -----------------------------------------------------------------------------
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename: all or nothing."""
+def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """:func:`musicnn_nb.model.files.atomic_write` into a folder of the store made on demand."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, write)
 
 
 def _part_table(relative: str, digest: str, model: str, hop_frames: int, result: dict[str, np.ndarray]):
@@ -184,7 +178,7 @@ class Store:
         self.path.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"format": FORMAT, "hop_frames": hop_frames, "root": str(source.resolve()),
                            "units": unit_names()}, indent=1)
-        _atomic_write(meta, lambda tmp: tmp.write_text(text))
+        _atomic_write(meta, lambda file: file.write(text.encode()))
 
     def key(self, relative: str, digest: str, model: str, hop_frames: int) -> str:
         return cache.cache_key(file=relative, audio=digest, model=model, hop=hop_frames, version=__version__)
@@ -200,12 +194,12 @@ class Store:
 
         table = _part_table(job.relative, job.digest, model, hop_frames, result)
         key = self.key(job.relative, job.digest, model, hop_frames)
-        _atomic_write(self.part_path(model, key), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+        _atomic_write(self.part_path(model, key), lambda file: pq.write_table(table, file, compression="zstd"))
 
     def write_error(self, job: Job, hop_frames: int, error: str) -> None:
         key = self.key(job.relative, job.digest, "+".join(job.models), hop_frames)
         text = json.dumps({"file": job.relative, "digest": job.digest, "error": error})
-        _atomic_write(self.error_path(key), lambda tmp: tmp.write_text(text))
+        _atomic_write(self.error_path(key), lambda file: file.write(text.encode()))
 
     def pending(self, root: Path, files: Iterable[Path], models: tuple[str, ...], hop_frames: int) -> Iterator[Job]:
         """The files still to do, with the models each still lacks; finished and failed ones skipped."""
@@ -224,7 +218,7 @@ class Store:
     # reading
 
     @property
-    def meta(self) -> dict[str, object]:
+    def meta(self) -> dict[str, Any]:
         meta = self.path / "store.json"
         if not meta.exists():
             raise CollectionError(f"{self.path} is not a collection store (no store.json): make one with "
@@ -310,7 +304,7 @@ def collect(source: str | Path, store: str | Path, models: Iterable[str] = ("MSD
     bar.update(len(files) - len(jobs))
     done_segments, started = 0, time.monotonic()
 
-    def record(job: Job, outcome: dict[str, object]) -> None:
+    def record(job: Job, outcome: dict[str, Any]) -> None:
         nonlocal done_segments
         if outcome["ok"]:
             for model, result in outcome["results"].items():

@@ -363,7 +363,8 @@ def panels_figure(panel, all_stats: Sequence[ActivationStats], figsize: tuple[fl
                   sharey: bool = True):
     """One ``panel`` (e.g. :func:`bias_panel`) per model, side by side, sharing the value axis
     unless ``sharey`` is false."""
-    fig, axes = plt.subplots(1, len(all_stats), figsize=plots.column_size(*figsize), layout="constrained", sharey=sharey,
+    fig, axes = plt.subplots(1, len(all_stats), figsize=plots.column_size(*figsize), layout="constrained",
+                             sharey=sharey,
                              squeeze=False)
     handles = [panel(s, ax) for s, ax in zip(all_stats, axes[0])]
     return fig, axes[0], handles
@@ -375,7 +376,8 @@ def maps_figure(analysis: Analysis, units: Sequence[str], segment: int) -> tuple
     Both maps of a unit share one diverging colour scale, so a cell the rectifier keeps has the
     same colour in both, and a discarded cell turns white (zero).
     """
-    fig, axes = plt.subplots(len(units), 2, figsize=plots.column_size(11, 2.8 * len(units)), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(len(units), 2, figsize=plots.column_size(11, 2.8 * len(units)),
+                             layout="constrained", squeeze=False)
     start = analysis.segment_start_s[segment]
     for (left, right), name in zip(axes, units):
         unit = analysis.model.unit(name, "cnn1")

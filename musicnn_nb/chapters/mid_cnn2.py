@@ -222,7 +222,8 @@ def energy_figure(all_shares: Sequence[EnergyShares], fig: Figure | None = None)
         top.set(ylabel="share of ‖K_j‖² (%)", ylim=(0, 100), xlim=(-0.6, x.size - 0.4),
                 title=f"{s.model}: on the non-trivial rows of U, by CNN_1 kernel group")
         top.set_xticks(x, [])
-        top.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0), title="rows of U from", title_fontsize="small")
+        top.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0), title="rows of U from",
+                   title_fontsize="small")
         bottom.scatter(x, s.on_trivial, color=TRIVIAL_COLOR, edgecolors="black", linewidths=0.5, zorder=3)
         bottom.set_yscale("log")
         bottom.set(ylabel="share on trivial rows", xlim=top.get_xlim(), xlabel="CNN_2 unit (by decreasing norm)",

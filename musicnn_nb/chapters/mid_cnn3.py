@@ -433,7 +433,8 @@ def revived_sentence(stats: Sequence[SkipStats]) -> str:
 def energy_figure(stats: Sequence[SkipStats]) -> tuple[Figure, np.ndarray]:
     """Per model: the energy of every row of V̂_1, V̂_2 and their sum (log scale), and the
     correlation over time of V̂_1's and V̂_2's rows."""
-    fig, axes = plt.subplots(2, len(stats), figsize=plots.column_size(6.5 * len(stats), 6), height_ratios=(2, 1), sharex=True,
+    fig, axes = plt.subplots(2, len(stats), figsize=plots.column_size(6.5 * len(stats), 6),
+                             height_ratios=(2, 1), sharex=True,
                              squeeze=False, layout="constrained")
     for (top, bottom), s in zip(axes.T, stats):
         rows = np.arange(s.energy_1.size)

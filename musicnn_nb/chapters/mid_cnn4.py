@@ -281,8 +281,9 @@ def activity_figure(act: Activity, model: Model, fig: Figure | None = None):
     left.set_ylim(bottom=floor)  # a silent unit's mean is 0, which a log axis cannot show: its marker sits on the edge
     left.set(xlabel="share of frames with $V_3 > 0$ (rectifier open)", ylabel="mean of $V_3$ over all frames",
              title=f"{act.model}: the 64 CNN_4 units\nover {act.frames:,} frames", xlim=(-0.03, 1.03))
+    # the legend goes below the panels: they are narrow
     fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="small",
-               title="class here (dashed, dotted: share limits)", title_fontsize="small")  # below: the panels are narrow
+               title="class here (dashed, dotted: share limits)", title_fontsize="small")
     right.axvline(0, color="gray", linewidth=0.5)
     right.set(xlabel="bias $b_j$", ylabel="share of frames with $V_3 > 0$", ylim=(-0.03, 1.03),
               title="the bias against\nthe share of open frames")

@@ -232,7 +232,8 @@ def parameter_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD)
     """γ, β, μ, σ² of all 561 CNN_1 units (rows of panels), one column per model, one strip
     per kernel group; non-trivial units in colour, trivial ones in grey."""
     groups = groups_of("cnn1")
-    fig, axes = plt.subplots(len(PARAMETERS), len(models), figsize=plots.column_size(5.5 * len(models), 11), sharey="row",
+    fig, axes = plt.subplots(len(PARAMETERS), len(models), figsize=plots.column_size(5.5 * len(models), 11),
+                             sharey="row",
                              squeeze=False, layout="constrained")
     jitter = np.random.default_rng(0).uniform(-0.3, 0.3, 561)
     x = group_of_rows("cnn1") + jitter
@@ -265,7 +266,8 @@ def parameter_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD)
 def affine_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
     """The affine map (slope a_i, intercept c_i) of every non-trivial CNN_1 unit, one panel per
     model, coloured by kernel group; slopes left of zero turn the map over."""
-    fig, axes = plt.subplots(1, len(models), figsize=plots.column_size(5.5 * len(models), 3.8), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, len(models), figsize=plots.column_size(5.5 * len(models), 3.8), squeeze=False,
+                             layout="constrained")
     groups = group_of_rows("cnn1")
     for ax, model in zip(axes[0], models):
         bn, live = cnn1_batch_norm(model), nontrivial_units(model, "cnn1", threshold).mask
@@ -413,7 +415,8 @@ def constants_figure(analyses: Sequence[Analysis], segment: int,
     """Per model: the trivial rows of U on one segment (non-trivial rows blanked), on a colour
     scale as wide as the largest constant; and each trivial unit's predicted constant against
     the values its row takes on the whole recording (mean, with min–max bars)."""
-    fig, axes = plt.subplots(len(analyses), 2, figsize=plots.column_size(12, 4.2 * len(analyses)), width_ratios=(1.5, 1),
+    fig, axes = plt.subplots(len(analyses), 2, figsize=plots.column_size(12, 4.2 * len(analyses)),
+                             width_ratios=(1.5, 1),
                              squeeze=False, layout="constrained")
     groups = group_of_rows("cnn1")
     for (left, right), a in zip(axes, analyses):

@@ -546,7 +546,8 @@ def responses_figure(model: Model, names: Sequence[str], analysis: Analysis | No
 def filtered_maps_figure(analysis: Analysis, segment: int, names: Sequence[str]) -> Figure:
     """M̂_dB of one segment and, below it, K_i ⋆ M̂_dB + b_i of each named 1-D unit, over time
     and mel band; each map on its own symmetric diverging scale."""
-    fig, axes = plt.subplots(len(names) + 1, 1, figsize=plots.column_size(10, 2.7 * (len(names) + 1)), layout="constrained",
+    fig, axes = plt.subplots(len(names) + 1, 1, figsize=plots.column_size(10, 2.7 * (len(names) + 1)),
+                             layout="constrained",
                              sharex=True)
     start = analysis.segment_start_s[segment]
     plots.spectrogram(analysis.M_hat[segment], axes[0], start_s=start, colorbar_label="normalised value",
@@ -567,7 +568,8 @@ def band_figure(analysis: Analysis, segment: int, names: Sequence[str], band: in
     that band, with the frames whose window reaches past the segment's edge shaded."""
     from musicnn_nb.model.spectrogram import mel_center_hz
 
-    fig, axes = plt.subplots(len(names) + 1, 1, figsize=plots.column_size(10, 1.9 * (len(names) + 1)), layout="constrained",
+    fig, axes = plt.subplots(len(names) + 1, 1, figsize=plots.column_size(10, 1.9 * (len(names) + 1)),
+                             layout="constrained",
                              sharex=True)
     start = analysis.segment_start_s[segment]
     hz = mel_center_hz()[band]

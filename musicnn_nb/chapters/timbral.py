@@ -336,7 +336,8 @@ def outputs_figure(analysis: Analysis, segment: int, units: Sequence[Unit],
     s = analysis.check_segment(segment)
     start = analysis.segment_start_s[s]
     layout = [["blank", "M_hat"], *([f"kernel {u.name}", u.name] for u in units)]
-    fig = fig if fig is not None else plt.figure(figsize=plots.column_size(13, 2.9 * (1 + len(units))), layout="constrained")
+    if fig is None:
+        fig = plt.figure(figsize=plots.column_size(13, 2.9 * (1 + len(units))), layout="constrained")
     axes = fig.subplot_mosaic(layout, width_ratios=(1.4, 5))
     axes["blank"].set_axis_off()
     plots.spectrogram(analysis.M_hat[s], axes["M_hat"], start_s=start, colorbar_label="normalised value",

@@ -69,7 +69,7 @@ def describe_os_error(error: OSError) -> str:
     return (error.strerror or str(error)).rstrip(".").lower()
 
 
-def atomic_write(target: Path, write: Callable[[BinaryIO], None]) -> None:
+def atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write ``target`` through ``write(file)`` all or nothing.
 
     Raises :class:`OutputError` naming ``target`` if the write fails; the previous file,

@@ -34,7 +34,8 @@ FIT = """() => {
 IMAGES = """() => [...document.images].filter(i => i.src.includes('_images')).map(i => ({
   shown: i.getBoundingClientRect().width, drawn: i.naturalWidth, alt: i.alt, src: i.src.split('/').pop(),
   full_size: (i.closest('a.full-size') || {}).href === i.src,
-  replaced: !i.getClientRects().length && !!i.closest('.cell') && !!i.closest('.cell').querySelector('.musicnn-explorer')}))"""
+  replaced: !i.getClientRects().length && !!i.closest('.cell')
+            && !!i.closest('.cell').querySelector('.musicnn-explorer')}))"""
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
          "--disable-background-networking", "--disable-component-update"]
 

@@ -6,9 +6,9 @@ import matplotlib
 
 matplotlib.use("agg")
 
-import pytest  # noqa: E402
+import pytest
 
-from musicnn_nb.present import plots  # noqa: E402
+from musicnn_nb.present import plots
 
 BODY_PX = 16  # the theme's body text
 
