@@ -424,15 +424,20 @@ def shapes_figure(analysis: Analysis, segment: int, keys: Sequence[str] = SHAPE_
     Each panel has its own symmetric colour scale, clipped at ``percentile`` of |values|.
     """
     segment = analysis.check_segment(segment)
-    fig = fig or Figure(figsize=plots.column_size(13, 5.2), layout="constrained")
-    axes = list(fig.subplots(1, len(keys), sharey=True))
+    columns = 3  # five panels with colour bars do not fit the text column side by side
+    rows = -(-len(keys) // columns)
+    fig = fig or Figure(figsize=plots.column_size(13, 4.6 * rows), layout="constrained")
+    grid = fig.subplots(rows, columns, sharey=True, squeeze=False)
+    for spare in grid.flat[len(keys):]:
+        spare.remove()
+    axes = list(grid.flat[:len(keys)])
     top = max(analysis.arrays[k].shape[1] for k in keys)
     start = analysis.segment_start_s[segment]
     for ax, key in zip(axes, keys):
         data = analysis.arrays[key][segment]
         limit = robust_limit(data, percentile)
         plots.matrix(data, ax, start_s=start, title=f"{tex(key)}: {format_shape(data.shape)}",
-                     row_label="row (0 at the bottom)" if ax is axes[0] else "", vmin=-limit, vmax=limit,
+                     row_label="row (0 at the bottom)" if ax in grid[:, 0] else "", vmin=-limit, vmax=limit,
                      cmap=plots.DIVERGING, colorbar_label=f"value, clipped at ±{limit:.3g}")
         ax.set_ylim(-0.5, top - 0.5)
         ax.tick_params(labelsize="small")
@@ -440,7 +445,7 @@ def shapes_figure(analysis: Analysis, segment: int, keys: Sequence[str] = SHAPE_
             mark_row_groups(ax, w_row_groups(), fontsize="small")
         if key == "U":
             mark_row_groups(ax, u_row_groups(), linestyle=":", linewidth=0.7, fontsize="small")
-    fig.suptitle(f"{analysis.path.name}, {analysis.model.name}, segment {segment}: each panel is as tall "
+    fig.suptitle(f"{analysis.path.name}, {analysis.model.name}, segment {segment}:\neach panel is as tall "
                  "as its number of rows", fontsize=10)
     return fig, axes
 

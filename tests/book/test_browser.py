@@ -31,6 +31,7 @@ FIT = """() => {
   const errors = [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60));
   return {over, errors};
 }"""
+EXPLORERS_DRAWN = "window.__explorer && window.__explorer.length > 0 && window.__explorer.every(e => e.drawCount > 0)"
 IMAGES = """() => [...document.images].filter(i => i.src.includes('_images')).map(i => ({
   shown: i.getBoundingClientRect().width, drawn: i.naturalWidth, alt: i.alt, src: i.src.split('/').pop(),
   full_size: (i.closest('a.full-size') || {}).href === i.src,
@@ -73,8 +74,7 @@ def test_every_chapter_renders_offline_in_chromium(site):
             page.goto(f"{site}/{chapter}.html", wait_until="networkidle")
             if page.locator(".musicnn-explorer").count():
                 # every explorer draws in the page, in place of the static figure and saved controls
-                page.wait_for_function("window.__explorer && window.__explorer.length > 0 && "
-                                       "window.__explorer.every(e => e.drawCount > 0)", timeout=60_000)
+                page.wait_for_function(EXPLORERS_DRAWN, timeout=60_000)
                 assert page.locator(".mx-explorer canvas").count() == page.locator(".musicnn-explorer").count()
             else:  # an explorer not yet in the page (chapter 13's): its saved widget state renders
                 page.wait_for_selector(".jupyter-widgets", timeout=30_000)
@@ -109,6 +109,8 @@ def _pages(site: str, width: int):
                 page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
                 page.wait_for_function("!window.MathJax || !MathJax.startup || MathJax.startup.promise", timeout=30_000)
                 page.evaluate("window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+            if page.locator(".musicnn-explorer").count():  # the page's explorers replace their static views
+                page.wait_for_function(EXPLORERS_DRAWN, timeout=60_000)
             yield chapter, page
             page.close()
         browser.close()
