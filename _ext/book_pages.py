@@ -10,6 +10,8 @@
   a link to its image, so that a click opens it at the size it was drawn.
 * The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
   outputs (figures, saved widget state) are left out, which keeps the site a third smaller.
+* The theme's source maps (``*.map``, 3.4 MB, a debugger's aid that no page loads) are not
+  published, which keeps the site within its 40-MB budget.
 """
 
 import json
@@ -21,6 +23,7 @@ ISLAND = 'class="musicnn-explorer"'
 EXPLORE = "explore"  # folder of _static with the explorers' scripts and data
 FULL_SIZE = "full-size"  # the cell tag of a figure that opens at its drawn size on click
 CELL = '<div class="cell '  # a notebook cell: its tags follow, as classes tag_<tag>
+SOURCE_MAP = re.compile(r"^\s*(//# sourceMappingURL=\S+|/\*# sourceMappingURL=\S+ ?\*/)\s*$", re.M)
 IMAGE = re.compile(r'<img [^>]*src="([^"]+)"[^>]*/?>')
 
 
@@ -89,10 +92,23 @@ def _strip_downloads(app, exception):
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _drop_source_maps(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    for path in static.rglob("*.map"):
+        path.unlink()
+    for path in [*static.rglob("*.js"), *static.rglob("*.css")]:  # and the comments that name them
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        if "sourceMappingURL=" in text:
+            path.write_text(SOURCE_MAP.sub("", text), encoding="utf-8", errors="surrogateescape")
+
+
 def setup(app):
     app.connect("builder-inited", _add_static)
     app.connect("html-page-context", _fix_scripts, priority=999)
     app.connect("html-page-context", _link_full_size)
     app.connect("build-finished", _strip_downloads)
     app.connect("build-finished", _write_explorer_data)
+    app.connect("build-finished", _drop_source_maps)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import HTML, Audio, display
+from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
 from musicnn_nb.facts import backend as fb
@@ -25,6 +25,7 @@ from musicnn_nb.model.weights import BACK_END, HIDDEN, Model
 from musicnn_nb.present import plots
 from musicnn_nb.present.backend import row_contributions, row_series, stage_color, stage_label, stage_legend
 from musicnn_nb.present.notation import tex
+from musicnn_nb.present.sound import player
 
 UNIT_CHAPTERS = {"cnn1": ("09_first_stage", 9), "cnn2": ("10_cnn2", 10), "cnn3": ("11_cnn3", 11),
                  "cnn4": ("12_cnn4_w", 12)}  # the chapter whose explorer shows a unit of each layer
@@ -283,7 +284,7 @@ def moment_players(analysis: Analysis, segment: int, tag: str, n: int = 5) -> No
         first, stop = fb.moment_window(analysis, s, int(f), MOMENT_S)
         display(HTML(f"Row {r} ({unit_link(fb.w_row_unit(int(r)))}): {first / SAMPLE_RATE:.2f}–"
                      f"{stop / SAMPLE_RATE:.2f} s"))
-        display(Audio(analysis.audio.samples[first:stop], rate=SAMPLE_RATE))
+        display(player(analysis.audio.samples[first:stop]))
 
 
 # ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from IPython.display import Audio, Markdown, display
+from IPython.display import Markdown, display
 
 from musicnn_nb.facts.collection import (
     ALWAYS_ON_SHARE,
@@ -21,9 +21,10 @@ from musicnn_nb.facts.collection import (
     varying_units,
 )
 from musicnn_nb.facts.units import nontrivial_units
-from musicnn_nb.model.spectrogram import FRAME_SECONDS, SAMPLE_RATE, SEGMENT_FRAMES
+from musicnn_nb.model.spectrogram import FRAME_SECONDS, SEGMENT_FRAMES
 from musicnn_nb.model.weights import LAYERS, layer_size, load_model
 from musicnn_nb.present.chapter import SERIES, where_we_are
+from musicnn_nb.present.sound import player
 
 SERIES_UNITS = {"active": (44, 48), "sparse": (1, 60), "constantly high": (5, 33)}  # part 12, on Disco Duck
 
@@ -116,4 +117,4 @@ def examples(c: Collection, unit: str, n: int = 3) -> None:
     for k, i in enumerate(c.top(unit, n)):
         display(Markdown(f"**#{k + 1}** {c.track(i)}: maximum {c.max[i, j]:.2f}, "
                          f"{c.argmax[i, j] * FRAME_SECONDS:.2f} s into the segment."))
-        display(Audio(c.segment_audio(i), rate=SAMPLE_RATE))
+        display(player(c.segment_audio(i)))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
-from IPython.display import Audio, Image, display
+from IPython.display import HTML, Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -22,9 +22,9 @@ from musicnn_nb.facts import backend as fb
 from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import MusicnnNbError
 from musicnn_nb.model.pipeline import Analysis, analyse
-from musicnn_nb.model.spectrogram import SAMPLE_RATE
 from musicnn_nb.model.weights import W_ROWS
 from musicnn_nb.present.backend import row_contributions, row_series, stage_color, stage_label, stage_legend
+from musicnn_nb.present.sound import player
 
 N_ROWS = 12  # rows offered in the row control: the tag's largest contributions
 N_NAMED = 5  # rows labelled on the contributions panel
@@ -170,12 +170,12 @@ class BackEndExplorer:
         self._sync()
         self.status.value = message
 
-    def moment(self) -> Audio:
+    def moment(self) -> HTML:
         """:data:`MOMENT_S` seconds of audio centred on the frame that wins the row's maximum."""
         a, v = self.analysis, self.view
         frame = int(fb.winning_frames(a, v.segment, np.array([v.row]))[0])
         first, stop = fb.moment_window(a, v.segment, frame, MOMENT_S)
-        return Audio(a.audio.samples[first:stop], rate=SAMPLE_RATE)
+        return player(a.audio.samples[first:stop])
 
     def show(self) -> BackEndExplorer:
         """Display the figure (also the static default), the controls and the player."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 import numpy as np
-from IPython.display import Audio, Image, display
+from IPython.display import HTML, Image, display
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -16,9 +16,10 @@ from matplotlib.figure import Figure
 from musicnn_nb.explore.widgets import canvas_png, unit_choices
 from musicnn_nb.facts.collection import MODELS, TOP, Collection, load
 from musicnn_nb.model.errors import MusicnnNbError
-from musicnn_nb.model.spectrogram import FRAME_SECONDS, SAMPLE_RATE
+from musicnn_nb.model.spectrogram import FRAME_SECONDS
 from musicnn_nb.model.weights import LAYERS, load_model
 from musicnn_nb.present.plots import spectrogram
+from musicnn_nb.present.sound import player
 
 FIGSIZE = (13, 6.5)
 
@@ -117,8 +118,8 @@ class CollectionExplorer:
         canvas.draw()
         return canvas_png(canvas)
 
-    def player(self) -> Audio:
-        return Audio(self.collection.segment_audio(self.collection.top(self.unit, 1)[0]), rate=SAMPLE_RATE)
+    def player(self) -> HTML:
+        return player(self.collection.segment_audio(self.collection.top(self.unit, 1)[0]))
 
     def redraw(self) -> None:
         self.status.value = self._describe()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
-from IPython.display import HTML, Audio, Image, display
+from IPython.display import HTML, Image, display
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
@@ -42,9 +42,9 @@ from musicnn_nb.facts.units import nontrivial_units
 from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import MusicnnNbError
 from musicnn_nb.model.pipeline import Analysis, analyse
-from musicnn_nb.model.spectrogram import SAMPLE_RATE
 from musicnn_nb.model.weights import groups_of, layer_size, load_model
 from musicnn_nb.present.plots import COLORMAPS
+from musicnn_nb.present.sound import player
 
 CONTROLS = ("model", "segment", "unit", "scale", "audio")
 
@@ -448,8 +448,8 @@ class Explorer:
         self._blitter = Blitter(shown)
         self.png = self._blitter.render()
 
-    def _player(self) -> Audio:
-        return Audio(self.analysis.segment_samples(self.view.segment), rate=SAMPLE_RATE)
+    def _player(self) -> HTML:
+        return player(self.analysis.segment_samples(self.view.segment))
 
     def island(self) -> str:
         """The element by which the built page's script draws this explorer in the browser

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from IPython.display import Audio, Markdown, display
+from IPython.display import Markdown, display
 
 from musicnn_nb.model.audio import AUDIO_ENV, default_audio, shipped_example
 from musicnn_nb.model.pipeline import Analysis, analyse
-from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SAMPLE_RATE, SEGMENT_FRAMES
+from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES
 from musicnn_nb.present.plots import network_diagram
+from musicnn_nb.present.sound import player
 
 SERIES = "https://highnoongmt.wordpress.com"
 KNOWN_PARTS = {1: "2022/10/31", 9: "2022/11/18", 12: "2022/12/17"}  # publication dates whose address is known
@@ -138,4 +139,4 @@ def about(analysis: Analysis, segments: Sequence[int], models: Sequence[str] | N
                      f"**Segment{'s' if len(segments) > 1 else ''}:** {span} of {analysis.n_segments}."))
     first = segments[0] * analysis.hop_frames * HOP
     last = segments[-1] * analysis.hop_frames * HOP + SEGMENT_FRAMES * HOP
-    display(Audio(analysis.audio.samples[first:last], rate=SAMPLE_RATE))
+    display(player(analysis.audio.samples[first:last]))
