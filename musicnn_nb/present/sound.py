@@ -34,4 +34,4 @@ def mp3_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
 def player(samples: np.ndarray, rate: int = SAMPLE_RATE) -> HTML:
     """An audio player for ``samples`` that needs no file beside the page."""
     data = base64.b64encode(mp3_bytes(samples, rate)).decode("ascii")
-    return HTML(f'<audio controls preload="none" src="data:audio/mpeg;base64,{data}"></audio>')
+    return HTML(f'<audio controls src="data:audio/mpeg;base64,{data}"></audio>')
