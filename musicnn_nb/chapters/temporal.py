@@ -9,7 +9,6 @@ independently. This module reads them as filters: what modulation frequencies th
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -133,13 +132,10 @@ def nontrivial_1d(model: Model, threshold: float = NORM_THRESHOLD) -> list[Unit]
 
 
 def modulations(model: Model, threshold: float = NORM_THRESHOLD) -> tuple[Modulation, ...]:
-    """:func:`modulation` of every non-trivial 1-D unit, in the order of :func:`nontrivial_1d`."""
-    return _modulations(model, threshold)
-
-
-@functools.cache
-def _modulations(model: Model, threshold: float) -> tuple[Modulation, ...]:
-    return tuple(modulation(u) for u in nontrivial_1d(model, threshold))
+    """:func:`modulation` of every non-trivial 1-D unit, in the order of :func:`nontrivial_1d`
+    (kept on the model: the chapter asks for them several times)."""
+    return model.derived(("temporal.modulations", threshold),
+                         lambda: tuple(modulation(u) for u in nontrivial_1d(model, threshold)))
 
 
 def nontrivial_counts(model: Model, threshold: float = NORM_THRESHOLD) -> list[GroupCount]:
