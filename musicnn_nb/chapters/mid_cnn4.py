@@ -361,23 +361,6 @@ def beta_near_zero(model: Model, tolerance: float = BETA_TOLERANCE) -> UnitCount
                      tuple(int(r) for r in np.flatnonzero(np.abs(beta) <= tolerance)))
 
 
-def bn_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
-    """Markdown: range and median of γ, β, μ, σ² over each model's non-trivial CNN_4 units, the
-    trivial units' values, and the β check (chapter 12)."""
-    lines = ["| model | units | parameter | smallest | median | largest |", "|---|---|---|---:|---:|---:|"]
-    for model in models:
-        bn = model.batch_norm(GROUP.bn)
-        live = list(nontrivial_units(model, LAYER, threshold).rows)
-        dead = list(trivial_units(model, LAYER, threshold).rows)
-        for key, label in PARAMETERS:
-            v = getattr(bn, key)
-            lines.append(f"| {model.name} | non-trivial ({len(live)}) | {label} | {v[live].min():.3g} | "
-                         f"{np.median(v[live]):.3g} | {v[live].max():.3g} |")
-            for j in dead:
-                lines.append(f"| {model.name} | trivial (unit {j}) | {label} | {v[j]:.3g} | {v[j]:.3g} | {v[j]:.3g} |")
-    return "\n".join(lines)
-
-
 def beta_sentence(models: Sequence[Model], tolerance: float = BETA_TOLERANCE,
                   threshold: float = NORM_THRESHOLD) -> str:
     """Per model: how many β_j are near zero, the largest |β_j|, and the non-trivial units'
@@ -437,36 +420,6 @@ def norm_rank_sentence(act: Activity, model: Model, threshold: float = NORM_THRE
     smallest = ranks == list(range(live.count - len(steady) + 1, live.count + 1))
     return (f"The constantly high units' kernel norms rank {', '.join(map(str, ranks))} among the {live.count} "
             f"non-trivial kernels (1 = largest)" + (f": they are the {len(steady)} smallest." if smallest else "."))
-
-
-def bn_figure(models: Sequence[Model], fig: Figure | None = None, threshold: float = NORM_THRESHOLD,
-              tolerance: float = BETA_TOLERANCE, seed: int = 0):
-    """The four batch-norm parameters of the 64 CNN_4 units, one strip of jittered dots per model
-    (open grey circles: trivial units); μ and σ² on log axes, the β tolerance shaded (chapter 12).
-    Returns figure, axes and the scatter collections."""
-    fig = fig or plt.figure(figsize=plots.column_size(13, 3.4), layout="constrained")
-    axes = fig.subplots(1, len(PARAMETERS))
-    rng = np.random.default_rng(seed)
-    handles = []
-    for ax, (key, label) in zip(axes, PARAMETERS):
-        for i, model in enumerate(models):
-            values = getattr(model.batch_norm(GROUP.bn), key)
-            live = model.norms(LAYER) > threshold
-            x = i + rng.uniform(-0.2, 0.2, values.size)
-            handles.append(ax.scatter(x[live], values[live], s=12, color=f"C{i}", label=f"{model.name} non-trivial"))
-            if (~live).any():
-                handles.append(ax.scatter(x[~live], values[~live], s=30, facecolors="none", edgecolors="0.4",
-                                          label=f"{model.name} trivial"))
-        if key in ("mean", "variance"):
-            ax.set_yscale("log")
-        if key == "beta":
-            ax.axhspan(-tolerance, tolerance, color="0.9", zorder=0, label=f"|β| ≤ {tolerance:g}")
-        if key in ("gamma", "beta"):
-            ax.axhline(0, color="gray", linewidth=0.5)
-        ax.set_xticks(range(len(models)), [m.name for m in models])
-        ax.set(xlim=(-0.6, len(models) - 0.4), title=label, ylabel=f"{label} per CNN_4 unit", xlabel="model")
-    axes[1].legend(fontsize="small", loc="upper right")
-    return fig, axes, handles
 
 
 # ---------------------------------------------------------------------------------------
