@@ -459,7 +459,8 @@ def trivial_bias_sentence(analysis: Analysis, threshold: float = NORM_THRESHOLD)
             f"pre-activation a term that changes from segment to segment by at most "
             f"{np.ptp(added, axis=0).max():.2g} and whose size is up to {np.abs(added).max():.2g}, "
             "while the layer's own "
-            f"biases $[\\mathbf{{a}}_1]_j$ reach {np.abs(bias).max():.2g} in size: an extra bias.")
+            f"biases $[\\mathbf{{a}}_1]_j$ reach {np.abs(bias).max():.2g} in size: an effective bias "
+            "(chapter 10 meets the same effect in CNN_2).")
 
 
 def push_magnitude_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> str:

@@ -191,10 +191,11 @@ def weight_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> 
 
 
 def bias_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> str:
-    """Per model: the range of the constant rows' values, of the equivalent biases and their
+    """Per model: the range of the constant rows' values, of the effective biases δ_j and their
     size relative to b_j (non-trivial units), and the check against the network, as Markdown."""
-    lines = ["| model | constants $c_r$ of the trivial rows | equivalent bias: range | largest $\\lvert\\cdot\\rvert / "
-             "\\lvert b_j \\rvert$ (unit) | median ratio | check inside: largest error | at the edges, as a bias | "
+    lines = ["| model | constants $c_r$ of the trivial rows | effective bias $\\delta_j$: range | "
+             "largest $\\lvert\\cdot\\rvert / \\lvert b_j \\rvert$ (unit) | median ratio | "
+             "check inside: largest error | at the edges, as a bias | "
              "at the edges, tap by tap |", "|---|---|---|---|---:|---:|---:|---:|"]
     for a in analyses:
         m = a.model
@@ -213,7 +214,7 @@ def bias_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) 
 
 
 def largest_relative_bias(model: Model, threshold: float = NORM_THRESHOLD) -> int:
-    """The non-trivial unit whose equivalent bias is largest relative to its own bias b_j."""
+    """The non-trivial unit whose effective bias δ_j is largest relative to its own bias b_j."""
     live = np.array(nontrivial_units(model, LAYER, threshold).rows, dtype=int)
     ratio = np.abs(effective_bias(model, LAYER, threshold)[live]) / np.abs(model.biases(LAYER)[live])
     return int(live[np.argmax(ratio)])
@@ -250,9 +251,9 @@ def weight_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) ->
 
 
 def bias_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
-    """Left: each non-trivial unit's |equivalent bias| against its |b_j|, per model. Right: the
+    """Left: each non-trivial unit's effective bias |δ_j| against its |b_j|, per model. Right: the
     constant rows' contribution over a segment's frames for each model's unit with the largest
-    relative equivalent bias (flat inside, changing at the padded edges)."""
+    relative effective bias (flat inside, changing at the padded edges)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=plots.column_size(12, 3.8), layout="constrained")
     for i, a in enumerate(analyses):
         m = a.model
@@ -268,8 +269,8 @@ def bias_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD)
     bounds = np.array(left.get_xlim())
     for share, style in ((1.0, "-"), (0.1, "--"), (0.01, ":")):
         left.plot(bounds, share * bounds, color="gray", linestyle=style, linewidth=0.8, label=f"{share:g} × |b_j|")
-    left.set(xscale="log", yscale="log", xlabel=r"$|b_j|$ (the unit's bias)", ylabel="|equivalent bias|",
-             title="what the constant rows add, per non-trivial unit")
+    left.set(xscale="log", yscale="log", xlabel=r"$|b_j|$ (the unit's bias)",
+             ylabel=r"$|\delta_j|$ (the effective bias)", title="what the constant rows add, per non-trivial unit")
     left.legend(fontsize="small")
     right.set(xlabel="time in the segment (s)", ylabel="contribution to the pre-activation",
               title="the largest relative case, frame by frame (dashed: the bias)")
