@@ -109,7 +109,7 @@ def bn_figure(models: Sequence[Model], layer: str, threshold: float = NORM_THRES
             ax.legend(handles=[band], fontsize="small", loc="upper right")
     for ax in axes[len(axes) // 2:]:
         ax.set_xlabel(f"{label(layer)} unit $j$")
-    axes[0].legend(fontsize="small", ncols=1 + (len(models) > 1))
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="small")
     fig.suptitle(f"Batch-norm parameters of {label(layer)} ({group(layer).bn})", fontsize="medium")
     return fig, axes, handles
 
