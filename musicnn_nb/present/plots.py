@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -53,6 +54,18 @@ STAGES = (  # (key, label) of the "where we are" diagram, left to right
     ("backend", "pooling,\ndense\n→ 50 tags"),
 )
 DIAGRAM_ROW = 5  # stages per row of the diagram: five boxes' text fits the column
+
+
+def label_step(ax: Axes, n: int, axis: str = "y", fontsize: str = "small") -> int:
+    """Label every k-th of ``n`` evenly spaced ticks along the axes' ``axis``: the smallest k
+    that leaves 1.3 times the labels' font size between labels (the axes' size as laid out now)."""
+    if n <= 1:
+        return 1
+    box = ax.get_position()
+    inches = (box.height * ax.figure.get_figheight()) if axis == "y" else (box.width * ax.figure.get_figwidth())
+    spacing = 72 * inches / n  # points between ticks
+    size = FontProperties(size=fontsize).get_size_in_points()
+    return max(1, int(np.ceil(1.3 * size / spacing)))
 
 
 def figure_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:

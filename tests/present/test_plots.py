@@ -6,7 +6,9 @@ import matplotlib
 
 matplotlib.use("agg")
 
+import matplotlib.pyplot as plt
 import pytest
+from matplotlib.font_manager import FontProperties
 
 from musicnn_nb.present import plots
 
@@ -41,3 +43,13 @@ def test_the_diagram_text_is_readable_and_inside_its_boxes():
         inner, outer = text.get_window_extent(renderer), box.get_window_extent(renderer)
         assert outer.x0 <= inner.x0 and inner.x1 <= outer.x1 and outer.y0 <= inner.y0 and inner.y1 <= outer.y1, \
             f"{text.get_text()!r} spills out of its box"
+
+
+def test_label_step_thins_labels_only_when_rows_are_too_close():
+    fig, ax = plt.subplots(figsize=(4, 4))
+    assert plots.label_step(ax, 10) == 1  # about 20 pt a row: room for every label
+    many = plots.label_step(ax, 60)  # about 3.5 pt a row
+    assert many > 1
+    spacing = 72 * ax.get_position().height * 4 / 60 * many
+    assert spacing >= 1.3 * FontProperties(size="small").get_size_in_points()
+    assert plots.label_step(ax, 1) == 1
