@@ -156,15 +156,22 @@ def top_tags(pairs: Sequence[tuple[str, float]], ax: Axes | None = None, *, titl
 
 
 def network_diagram(highlight: str | Sequence[str], ax: Axes | None = None):
-    """The network as stages in two rows (the first stage, then the middle and back end), the
-    ones this chapter explains highlighted, so that the boxes' text reads at the column's width."""
+    """The network as stages in two rows, the ones this chapter explains highlighted, so that
+    the boxes' text reads at the column's width. The second row runs right to left under the
+    first (the flow turns down at its end), so that the skip and dense connections, which
+    run from the first row down to the second, reach their targets without crossing."""
     keys = {highlight} if isinstance(highlight, str) else set(highlight)
     unknown = keys - {k for k, _ in STAGES}
     if unknown:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}: choose from {[k for k, _ in STAGES]}")
-    fig, ax = figure_axes(ax, (COLUMN_INCHES, 2.3))
-    width, height, gap, per_row = 1.0, 0.9, 0.3, DIAGRAM_ROW
-    place = [((i % per_row) * (width + gap), -(i // per_row) * (height + 0.55)) for i in range(len(STAGES))]
+    fig, ax = figure_axes(ax, (COLUMN_INCHES, 2.5))
+    width, height, gap, lane, per_row = 1.0, 0.9, 0.3, 0.6, DIAGRAM_ROW
+
+    def column(i: int) -> int:
+        return i % per_row if (i // per_row) % 2 == 0 else per_row - 1 - i % per_row
+
+    place = [(column(i) * (width + gap), -(i // per_row) * (height + lane)) for i in range(len(STAGES))]
+    index = {key: i for i, (key, _) in enumerate(STAGES)}
     boxes = []
     for i, (key, label) in enumerate(STAGES):
         (x, y), on = place[i], key in keys
@@ -174,23 +181,31 @@ def network_diagram(highlight: str | Sequence[str], ax: Axes | None = None):
         ax.add_patch(box)
         ax.text(x + width / 2, y + height / 2, label, ha="center", va="center", fontsize="small",
                 fontweight="bold" if on else "normal")
-        if i % per_row:
-            ax.add_patch(FancyArrowPatch((x - gap, y + height / 2), (x, y + height / 2), arrowstyle="-|>",
-                                         mutation_scale=10))
-        elif i:  # from the end of one row to the start of the next
-            (x0, y0) = place[i - 1]
-            ax.add_patch(FancyArrowPatch((x0 + width / 2, y0), (x + width / 2, y + height),
-                                         connectionstyle="arc3,rad=-0.08", arrowstyle="-|>", mutation_scale=10))
         boxes.append(box)
-    for src, dst in ((4, 6), (3, 7), (4, 7), (5, 7)):  # skip and dense connections, box edge to box edge
-        (x0, y0), (x1, y1) = place[src], place[dst]
-        start = (x0 + width / 2, y0 + height + 0.06) if y0 == y1 else (x0 + width * 0.3, y0 - 0.06)
-        rad = -0.25 if y0 == y1 else 0.1
-        ax.add_patch(FancyArrowPatch(start, (x1 + width / 2, y1 + height + 0.06), connectionstyle=f"arc3,rad={rad}",
-                                     arrowstyle="-|>", mutation_scale=8, color="#6c757d", linewidth=0.8))
+    flow = {"arrowstyle": "-|>", "mutation_scale": 10}
+    for i in range(1, len(STAGES)):
+        (x0, y0), (x1, y1) = place[i - 1], place[i]
+        if y0 != y1:  # the turn: straight down, at the right end of the box
+            start, end = (x0 + 0.85 * width, y0 - 0.04), (x1 + 0.85 * width, y1 + height + 0.04)
+        elif x1 > x0:
+            start, end = (x0 + width + 0.04, y0 + height / 2), (x1 - 0.04, y1 + height / 2)
+        else:
+            start, end = (x0 - 0.04, y0 + height / 2), (x1 + width + 0.04, y1 + height / 2)
+        ax.add_patch(FancyArrowPatch(start, end, **flow))
+    side = {"arrowstyle": "-|>", "mutation_scale": 8, "color": "#6c757d", "linewidth": 0.8}
+    # Skip and dense connections from the first row down to the second, each leaving and
+    # arriving at its own point in the same left-to-right order: straight lines, no crossing.
+    down = [("cnn1", 0.5, "W", 0.35), ("cnn2", 0.2, "W", 0.65), ("cnn2", 0.5, "cnn4", 0.5)]
+    for src, at, dst, to in down:
+        (x0, y0), (x1, y1) = place[index[src]], place[index[dst]]
+        ax.add_patch(FancyArrowPatch((x0 + at * width, y0 - 0.04), (x1 + to * width, y1 + height + 0.04), **side))
+    # CNN_3's skip to W passes under CNN_4, below the second row, where nothing else runs.
+    (x0, y0), (x1, y1) = place[index["cnn3"]], place[index["W"]]
+    ax.add_patch(FancyArrowPatch((x0 + width / 2, y0 - 0.04), (x1 + width / 2, y1 - 0.04),
+                                 connectionstyle="arc3,rad=-0.3", **side))
     rows = -(-len(STAGES) // per_row)
-    ax.set(xlim=(-0.1, per_row * (width + gap) - gap + 0.1), ylim=(-(rows - 1) * (height + 0.55) - 0.1, height + 0.1),
-           aspect="auto")
+    bottom = -(rows - 1) * (height + lane) - 0.5
+    ax.set(xlim=(-0.1, per_row * (width + gap) - gap + 0.1), ylim=(bottom, height + 0.1), aspect="auto")
     ax.axis("off")
     return fig, ax, boxes
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import matplotlib
 
 matplotlib.use("agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from matplotlib.font_manager import FontProperties
+from matplotlib.patches import FancyArrowPatch
 
 from musicnn_nb.present import plots
 
@@ -53,3 +57,35 @@ def test_label_step_thins_labels_only_when_rows_are_too_close():
     spacing = 72 * ax.get_position().height * 4 / 60 * many
     assert spacing >= 1.3 * FontProperties(size="small").get_size_in_points()
     assert plots.label_step(ax, 1) == 1
+
+
+def _segments(patch) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The drawn outline of an arrow as straight pieces (curves flattened), in pixels."""
+    pieces = []
+    for poly in patch.get_path().to_polygons(closed_only=False):
+        pieces += list(pairwise(poly))
+    return pieces
+
+
+def _cross(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    def turn(p, q, r):
+        return np.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
+    (p1, p2), (q1, q2) = a, b
+    return turn(p1, p2, q1) * turn(p1, p2, q2) < 0 and turn(q1, q2, p1) * turn(q1, q2, p2) < 0
+
+
+def test_network_diagram_arrows_never_cross():
+    fig, ax, boxes = plots.network_diagram("cnn1")
+    fig.canvas.draw()
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == len(plots.STAGES) - 1 + 4  # the flow, three connections down, one under
+    outlines = [_segments(a) for a in arrows]
+    crossing = [(i, j) for i in range(len(arrows)) for j in range(i + 1, len(arrows))
+                if any(_cross(s, t) for s in outlines[i] for t in outlines[j])]
+    assert not crossing, crossing
+
+
+def test_the_crossing_check_sees_a_crossing():
+    square = [(np.array([0.0, 0.0]), np.array([1.0, 1.0]))]
+    other = [(np.array([0.0, 1.0]), np.array([1.0, 0.0]))]
+    assert _cross(square[0], other[0]) and not _cross(square[0], (np.array([2.0, 0.0]), np.array([3.0, 1.0])))
