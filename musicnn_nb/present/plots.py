@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, mel_center_hz
 
@@ -56,14 +57,12 @@ STAGES = (  # (key, label) of the "where we are" diagram, left to right
 DIAGRAM_ROW = 5  # stages per row of the diagram: five boxes' text fits the column
 
 
-def label_step(ax: Axes, n: int, axis: str = "y", fontsize: str = "small") -> int:
-    """Label every k-th of ``n`` evenly spaced ticks along the axes' ``axis``: the smallest k
-    that leaves 1.3 times the labels' font size between labels (the axes' size as laid out now)."""
+def label_step(ax: Axes, n: int, fontsize: str = "small") -> int:
+    """Label every k-th of ``n`` evenly spaced rows of the axes: the smallest k that leaves 1.3
+    times the labels' font size between labels (the axes' height as laid out now)."""
     if n <= 1:
         return 1
-    box = ax.get_position()
-    inches = (box.height * ax.figure.get_figheight()) if axis == "y" else (box.width * ax.figure.get_figwidth())
-    spacing = 72 * inches / n  # points between ticks
+    spacing = 72 * ax.get_position().height * ax.figure.get_figheight() / n  # points between rows
     size = FontProperties(size=fontsize).get_size_in_points()
     return max(1, int(np.ceil(1.3 * size / spacing)))
 
@@ -136,7 +135,7 @@ def taggram(weights: np.ndarray, tags: Sequence[str], segment_start_s: np.ndarra
     image = ax.imshow(weights.T, origin="upper", aspect="auto", vmin=vmin, vmax=vmax,
                       cmap=cmap or SEQUENTIAL, interpolation="nearest")
     ax.set_yticks(range(len(tags)), tags, fontsize="small")
-    ax.set_xticks(range(len(segment_start_s)), [f"{s:.1f}" for s in segment_start_s], fontsize="small")
+    segment_ticks(ax, segment_start_s)
     ax.set(xlabel="segment start (s)", title=title)
     if highlight is not None:
         ax.axvspan(highlight - 0.5, highlight + 0.5, fill=False, edgecolor="cyan", linewidth=2)
@@ -145,13 +144,29 @@ def taggram(weights: np.ndarray, tags: Sequence[str], segment_start_s: np.ndarra
     return fig, ax, image, bar
 
 
+def segment_ticks(ax: Axes, segment_start_s: np.ndarray) -> None:
+    """An x axis of segments 0, 1, … labelled by their start time: a tick for every segment, a
+    label on as many as matplotlib finds room for when it draws (so the labels never run into
+    each other however narrow the axes end up)."""
+    starts = np.asarray(segment_start_s, dtype=float)
+
+    def start(value: float, _position: int) -> str:
+        i = round(value)
+        return f"{starts[i]:.1f}" if 0 <= i < starts.size and abs(value - i) < 1e-6 else ""
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
+    ax.xaxis.set_major_formatter(FuncFormatter(start))
+    ax.xaxis.set_minor_locator(FixedLocator(np.arange(starts.size)))
+    ax.tick_params(axis="x", labelsize="small")
+
+
 def top_tags(pairs: Sequence[tuple[str, float]], ax: Axes | None = None, *, title: str = ""):
     """Horizontal bars of (tag, mean weight), the largest on top."""
     fig, ax = figure_axes(ax, (4, 3.5))
     names, values = zip(*pairs)
     bars = ax.barh(range(len(values))[::-1], values, color="tab:blue")
     ax.set_yticks(range(len(values))[::-1], names)
-    ax.set(xlabel="mean tag weight over segments", xlim=(0, 1), title=title)
+    ax.set(xlabel="mean tag weight", xlim=(0, 1), title=title)
     return fig, ax, bars
 
 
