@@ -110,10 +110,15 @@ def matrix(data: np.ndarray, ax: Axes | None = None, *, start_s: float = 0.0,
 
 
 def mel_axis(ax: Axes, n_ticks: int = 6) -> None:
-    """Label a mel-band axis with the bands' centre frequencies in Hz."""
+    """Label a mel-band axis with band numbers and their centre frequencies in Hz: at most
+    ``n_ticks`` two-line labels, fewer if the axes are too short for them (each needs three
+    font sizes), at the middles of equal stretches of bands, so that none hangs over the ends."""
     hz = mel_center_hz()
-    bands = np.linspace(0, len(hz) - 1, n_ticks).round().astype(int)
-    ax.set_yticks(bands, [f"{b}\n{hz[b]:,.0f} Hz" for b in bands])
+    size = FontProperties(size="small").get_size_in_points()
+    height = 72 * ax.get_position().height * ax.figure.get_figheight()
+    n = int(np.clip(height // (3 * size), 2, n_ticks))
+    bands = ((np.arange(n) + 0.5) * len(hz) / n).astype(int)
+    ax.set_yticks(bands, [f"{b}\n{hz[b]:,.0f} Hz" for b in bands], fontsize="small")
     ax.set_ylabel("mel band")
 
 

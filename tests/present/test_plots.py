@@ -89,3 +89,16 @@ def test_the_crossing_check_sees_a_crossing():
     square = [(np.array([0.0, 0.0]), np.array([1.0, 1.0]))]
     other = [(np.array([0.0, 1.0]), np.array([1.0, 0.0]))]
     assert _cross(square[0], other[0]) and not _cross(square[0], (np.array([2.0, 0.0]), np.array([3.0, 1.0])))
+
+
+def test_mel_axis_fits_its_labels_to_the_axes_height():
+    tall = plt.subplots(figsize=(4, 6))[1]
+    short = plt.subplots(figsize=(4, 1.6))[1]
+    for ax in (tall, short):
+        plots.mel_axis(ax)
+    assert len(tall.get_yticks()) == 6 and 2 <= len(short.get_yticks()) < 6
+    for ax in (tall, short):
+        ticks = ax.get_yticks()
+        spacing = 72 * ax.get_position().height * ax.figure.get_figheight() * np.diff(ticks).min() / 96
+        assert spacing >= 2.4 * FontProperties(size="small").get_size_in_points()  # two lines of text
+        assert ticks.min() > 0 and ticks.max() < 95  # no label hangs over an end of the axis
