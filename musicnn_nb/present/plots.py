@@ -57,12 +57,17 @@ STAGES = (  # (key, label) of the "where we are" diagram, left to right
 DIAGRAM_ROW = 5  # stages per row of the diagram: five boxes' text fits the column
 
 
+def axes_height_points(ax: Axes) -> float:
+    """The axes' height in points as laid out now (in a figure or a subfigure)."""
+    return float(ax.bbox.height) * 72 / ax.figure.dpi
+
+
 def label_step(ax: Axes, n: int, fontsize: str = "small") -> int:
     """Label every k-th of ``n`` evenly spaced rows of the axes: the smallest k that leaves 1.3
     times the labels' font size between labels (the axes' height as laid out now)."""
     if n <= 1:
         return 1
-    spacing = 72 * ax.get_position().height * ax.figure.get_figheight() / n  # points between rows
+    spacing = axes_height_points(ax) / n  # points between rows
     size = FontProperties(size=fontsize).get_size_in_points()
     return max(1, int(np.ceil(1.3 * size / spacing)))
 
@@ -115,7 +120,7 @@ def mel_axis(ax: Axes, n_ticks: int = 6) -> None:
     font sizes), at the middles of equal stretches of bands, so that none hangs over the ends."""
     hz = mel_center_hz()
     size = FontProperties(size="small").get_size_in_points()
-    height = 72 * ax.get_position().height * ax.figure.get_figheight()
+    height = axes_height_points(ax)
     n = int(np.clip(height // (3 * size), 2, n_ticks))
     bands = ((np.arange(n) + 0.5) * len(hz) / n).astype(int)
     ax.set_yticks(bands, [f"{b}\n{hz[b]:,.0f} Hz" for b in bands], fontsize="small")

@@ -102,3 +102,12 @@ def test_mel_axis_fits_its_labels_to_the_axes_height():
         spacing = 72 * ax.get_position().height * ax.figure.get_figheight() * np.diff(ticks).min() / 96
         assert spacing >= 2.4 * FontProperties(size="small").get_size_in_points()  # two lines of text
         assert ticks.min() > 0 and ticks.max() < 95  # no label hangs over an end of the axis
+
+
+def test_tick_fitting_works_in_subfigures():
+    fig = plt.figure(figsize=(4, 6))
+    top, _ = fig.subfigures(2, 1)
+    ax = top.subplots()
+    plots.mel_axis(ax)
+    assert 2 <= len(ax.get_yticks()) <= 6
+    assert plots.label_step(ax, 100) > 1
