@@ -31,8 +31,8 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from musicnn_nb.collect import collect, shut_down, summarise  # noqa: E402
 from musicnn_nb.model.audio import load_audio, shipped_example  # noqa: E402
+from musicnn_nb.model.collect import collect, shut_down, summarise  # noqa: E402
 from musicnn_nb.model.spectrogram import SEGMENT_FRAMES, m_db, segments  # noqa: E402
 from musicnn_nb.model.weights import GROUPS  # noqa: E402
 
@@ -40,7 +40,7 @@ SEGMENT_S = SEGMENT_FRAMES * 256 / 16000
 COLLECTIONS = {"GTZAN (1,000 x 30 s)": (1000, 30.0), "MagnaTagATune (25,863 x 29 s)": (25863, 29.0)}
 MEMORY = """
 import resource, sys
-from musicnn_nb.collect import collect
+from musicnn_nb.model.collect import collect
 collect(sys.argv[1], sys.argv[2], ["MSD"], workers=1, progress=False)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """

@@ -81,7 +81,7 @@ def output_path(output: str, audio: str) -> Path:
 
 
 def run_collect(args: argparse.Namespace) -> None:
-    from musicnn_nb.collect import collect
+    from musicnn_nb.model.collect import collect
 
     models = ("MSD", "MTT") if args.model == "both" else (args.model,)
     store = collect(args.source, args.output, models, hop_frames=args.hop_frames, scheduler=args.scheduler,

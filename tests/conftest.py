@@ -122,8 +122,8 @@ def execute_chapter(python: str, chapter: Path, folder: Path, env: dict) -> subp
 @pytest.fixture(scope="session")
 def small_collection(tmp_path_factory):
     """A two-recording collect store (the shipped example and CLIP), MSD only."""
-    from musicnn_nb.collect import collect
     from musicnn_nb.model.audio import shipped_example
+    from musicnn_nb.model.collect import collect
 
     folder = tmp_path_factory.mktemp("collection")
     (folder / "example.flac").write_bytes(shipped_example().read_bytes())

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML, display
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
 
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.tags import segment_top_tags
@@ -125,7 +126,7 @@ def interleaving_figure(analysis: Analysis, segment: int, first_row: int, n: int
         row_series(analysis.W[s, r], left, color=f"C{i}")
         left.lines[-3].set_label(f"row {r}")
     left.legend(fontsize="small", loc="upper right")
-    left.set(title=f"rows {rows[0]}–{rows[-1]} of W, segment {s} (▼ maximum, dotted: mean)",
+    left.set(title=f"rows {rows[0]}–{rows[-1]} of W, segment {s}\n(▼ maximum, dotted: mean)",
              xlabel="time in segment (s)")
     entries = np.arange(2 * rows[0], 2 * rows[-1] + 2)
     values = analysis.pooled[s, entries]
@@ -135,9 +136,9 @@ def interleaving_figure(analysis: Analysis, segment: int, first_row: int, n: int
         bar.set_hatch("" if k % 2 == 0 else "///")
         bar.set_alpha(1.0 if k % 2 == 0 else 0.5)
     right.set_xticks(np.arange(entries.size), [f"{k}\n{'max' if k % 2 == 0 else 'mean'}" for k in entries],
-                     fontsize="small")
+                     fontsize="small", rotation=90)
     right.axhline(0, color="gray", linewidth=0.5)
-    right.set(xlabel="entry k of p", ylabel="value", title="the same rows in p, interleaved")
+    right.set(xlabel="entry k of p", ylabel="value", title="the same rows in p,\ninterleaved")
     return fig, [left, right]
 
 
@@ -298,28 +299,31 @@ def ordered_tags(model: Model) -> list[tuple[str, str]]:
 
 def stage_matrix_figure(analyses: Sequence[Analysis]) -> tuple[Figure, list]:
     """Tags × stages: each stage's contribution to each tag's logit, averaged over the segments,
-    tags grouped by kind; one panel per model on one colour scale."""
+    tags grouped by kind (a grey strip to the right of the stages, named in the legend); one
+    panel per model on one colour scale, shown below."""
     matrices = [fb.stage_matrix(a) for a in analyses]
     limit = max(float(np.abs(m).max()) for m in matrices)
-    fig = plt.figure(figsize=plots.column_size(12, 10), layout="constrained")
+    stages = fb.w_stages()
+    kinds = list(dict.fromkeys(kind for a in analyses for kind, _ in ordered_tags(a.model)))
+    shades = dict(zip(kinds, plt.get_cmap("tab10").colors))
+    fig = plt.figure(figsize=plots.column_size(12, 11), layout="constrained")
     axes = list(np.atleast_1d(fig.subplots(1, len(analyses))))
     for ax, a, m in zip(axes, analyses, matrices):
         order = ordered_tags(a.model)
         index = [a.tags.index(t) for _, t in order]
         image = ax.imshow(m[index], aspect="auto", cmap=plots.DIVERGING, vmin=-limit, vmax=limit,
-                          interpolation="nearest")
+                          interpolation="nearest", extent=(-0.5, len(stages) - 0.5, len(order) - 0.5, -0.5))
+        for i, (kind, _) in enumerate(order):  # the kind strip, one cell per tag
+            ax.add_patch(Rectangle((len(stages) - 0.3, i - 0.5), 0.6, 1, color=shades[kind], linewidth=0))
+            if i and kind != order[i - 1][0]:
+                ax.axhline(i - 0.5, color="black", linewidth=0.8)
+        ax.set_xlim(-0.5, len(stages) + 0.5)
         ax.set_yticks(range(len(order)), [t for _, t in order], fontsize="small")
-        ax.set_xticks(range(len(fb.w_stages())), [stage_label(s.key) for s in fb.w_stages()], rotation=60,
-                      ha="right", fontsize="small")
-        previous = None
-        for i, (kind, _) in enumerate(order):
-            if kind != previous:
-                if i:
-                    ax.axhline(i - 0.5, color="black", linewidth=0.8)
-                ax.text(len(fb.w_stages()) - 0.4, i - 0.3, kind, fontsize="small", va="top", ha="left", clip_on=False)
-                previous = kind
-        ax.set_title(f"{a.model.name}: mean over {a.n_segments} segments")
-    bar = fig.colorbar(image, ax=axes, shrink=0.6, pad=0.08)
+        ax.set_xticks(range(len(stages)), [stage_label(st.key) for st in stages], rotation=90, fontsize="small")
+        ax.set_title(f"{a.model.name}: mean over\n{a.n_segments} segments")
+    fig.legend(handles=[Patch(color=shades[k], label=k) for k in kinds], loc="outside upper center", ncols=3,
+               fontsize="small", title="kind of tag (the strip right of each panel)", title_fontsize="small")
+    bar = fig.colorbar(image, ax=axes, location="bottom", shrink=0.7, aspect=35)
     bar.set_label("contribution to the logit (relative to the running means)")
     return fig, axes
 

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 from IPython.display import Markdown, display
 
+from musicnn_nb.facts.activity import ALWAYS_ON_SHARE, SERIES_UNITS, SPARSE_SHARE
 from musicnn_nb.facts.collection import (
-    ALWAYS_ON_SHARE,
-    SPARSE_SHARE,
     Collection,
     classes_by_recording,
     classes_over,
@@ -25,8 +24,6 @@ from musicnn_nb.model.spectrogram import FRAME_SECONDS, SEGMENT_FRAMES
 from musicnn_nb.model.weights import LAYERS, layer_size, load_model
 from musicnn_nb.present.chapter import SERIES, where_we_are
 from musicnn_nb.present.sound import player
-
-SERIES_UNITS = {"active": (44, 48), "sparse": (1, 60), "constantly high": (5, 33)}  # part 12, on Disco Duck
 
 
 def opener() -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from musicnn_nb.facts.backend import pooled_values, removal
 from musicnn_nb.facts.batchnorm import cnn1_batch_norm
 from musicnn_nb.facts.units import (
     NORM_THRESHOLD,
@@ -30,7 +31,6 @@ from musicnn_nb.facts.units import (
     threshold_sensitivity,
     varying_rows,
 )
-from musicnn_nb.model.network import dense_head
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS
 from musicnn_nb.model.weights import HIDDEN, POOLED_BN, Model, groups_of, layer_size
@@ -399,17 +399,6 @@ def u_in_w_sentence(analyses: Sequence[Analysis]) -> str:
     return f"Checked on all {analyses[0].n_segments} segments of the recording: " + "; ".join(parts) + "."
 
 
-def pooled_entries(rows: np.ndarray) -> np.ndarray:
-    """Entries of the interleaved pooled vector p that come from ``rows`` of W: 2r (max) and 2r+1 (mean)."""
-    rows = np.asarray(rows, dtype=int)
-    return np.sort(np.concatenate([2 * rows, 2 * rows + 1]))
-
-
-def logits_from_pooled(model: Model, pooled: np.ndarray) -> np.ndarray:
-    """The logits the back end computes from pooled vectors (segments, 1506) (chapter 9)."""
-    return dense_head(model, pooled)["logits"]
-
-
 @dataclass(frozen=True)
 class BlockShare:
     """One block of W's rows and its shares of the first dense layer (chapter 9)."""
@@ -429,7 +418,7 @@ def backend_shares(analysis: Analysis, threshold: float = NORM_THRESHOLD) -> lis
     kernel, _ = model.dense(HIDDEN.scope)
     bn = model.batch_norm(POOLED_BN.scope)
     normalised = bn(analysis.pooled).astype(np.float64)
-    blocks = {name: pooled_entries(rows) for name, rows in w_blocks(model, threshold).items()}
+    blocks = {name: pooled_values(rows) for name, rows in w_blocks(model, threshold).items()}
     measures, medians = {}, {}
     for name, k in blocks.items():
         medians[name] = float(np.median(np.linalg.norm(kernel[k].astype(np.float64), axis=1)))
@@ -458,7 +447,7 @@ def trivial_bias_sentence(analysis: Analysis, threshold: float = NORM_THRESHOLD)
     """How close the trivial rows' pooled values are to the back end's training means, and the
     constant they add to the first dense layer, on this recording."""
     model = analysis.model
-    k = pooled_entries(w_blocks(model, threshold)[BLOCKS[1]])
+    k = pooled_values(w_blocks(model, threshold)[BLOCKS[1]])
     bn = model.batch_norm(POOLED_BN.scope)
     kernel, bias = model.dense(HIDDEN.scope)
     gap = np.abs(analysis.pooled[:, k] - bn.mean[k])
@@ -470,17 +459,8 @@ def trivial_bias_sentence(analysis: Analysis, threshold: float = NORM_THRESHOLD)
             f"pre-activation a term that changes from segment to segment by at most "
             f"{np.ptp(added, axis=0).max():.2g} and whose size is up to {np.abs(added).max():.2g}, "
             "while the layer's own "
-            f"biases $[\\mathbf{{a}}_1]_j$ reach {np.abs(bias).max():.2g} in size: an extra bias.")
-
-
-def tag_push(analysis: Analysis, block: str = BLOCKS[0], threshold: float = NORM_THRESHOLD) -> np.ndarray:
-    """Change of every tag's logit (segments, tags) when ``block``'s pooled entries take their real
-    values instead of the training means μ_k of the back end's batch-norm (which maps them to β_k)."""
-    model = analysis.model
-    k = pooled_entries(w_blocks(model, threshold)[block])
-    reference = analysis.pooled.copy()
-    reference[:, k] = model.batch_norm(POOLED_BN.scope).mean[k]
-    return logits_from_pooled(model, analysis.pooled) - logits_from_pooled(model, reference)
+            f"biases $[\\mathbf{{a}}_1]_j$ reach {np.abs(bias).max():.2g} in size: an effective bias "
+            "(chapter 10 meets the same effect in CNN_2).")
 
 
 def push_magnitude_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> str:
@@ -488,7 +468,7 @@ def push_magnitude_table(analyses: Sequence[Analysis], threshold: float = NORM_T
     lines = ["| block of W | " + " | ".join(a.model.name for a in analyses) + " |",
              "|---|" + "---:|" * len(analyses)]
     for block in BLOCKS:
-        values = [f"{np.abs(tag_push(a, block, threshold)).mean():.3g}" for a in analyses]
+        values = [f"{np.abs(removal(a, w_blocks(a.model, threshold)[block]).change).mean():.3g}" for a in analyses]
         lines.append(f"| {block} | " + " | ".join(values) + " |")
     return "\n".join(lines)
 
@@ -496,7 +476,7 @@ def push_magnitude_table(analyses: Sequence[Analysis], threshold: float = NORM_T
 def pushed_tags(analysis: Analysis, n: int = 5, block: str = BLOCKS[0],
                 threshold: float = NORM_THRESHOLD) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
     """The ``n`` tags whose logit ``block`` raises most and lowers most, averaged over segments."""
-    push = tag_push(analysis, block, threshold).mean(axis=0)
+    push = removal(analysis, w_blocks(analysis.model, threshold)[block]).change.mean(axis=0)
     order = np.argsort(push)
     tags = analysis.tags
     return ([(tags[i], float(push[i])) for i in order[::-1][:n]], [(tags[i], float(push[i])) for i in order[:n]])
@@ -571,10 +551,8 @@ __all__ = [
     "dense_weights_figure",
     "first_nontrivial",
     "interval_sentence",
-    "logits_from_pooled",
     "mismatch_sentence",
     "norm_range_figure",
-    "pooled_entries",
     "push_figure",
     "push_magnitude_table",
     "pushed_table",
@@ -584,7 +562,6 @@ __all__ = [
     "shares_table",
     "stem_figure",
     "stem_sentence",
-    "tag_push",
     "threshold_figure",
     "trivial_bias_sentence",
     "u_figure",

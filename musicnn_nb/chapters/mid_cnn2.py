@@ -29,9 +29,8 @@ from musicnn_nb.facts.batchnorm import BN_MOMENTUM, ZERO_VARIANCE, variance_floo
 from musicnn_nb.facts.bias import BiasCheck
 from musicnn_nb.facts.units import NORM_THRESHOLD, never_active_units, nontrivial_units, trivial_units
 from musicnn_nb.model.pipeline import Analysis
-from musicnn_nb.model.weights import BN_EPSILON, BatchNorm, Model, groups_of, layer_size
+from musicnn_nb.model.weights import BatchNorm, Model, groups_of
 from musicnn_nb.present import midend, plots
-from musicnn_nb.present.notation import PARAMETERS, bn_parameters, number
 
 LAYER = "cnn2"
 GROUP = midend.group(LAYER)
@@ -40,10 +39,6 @@ TRIVIAL_COLOR = "0.55"
 SENSITIVITY_THRESHOLDS = tuple(10.0 ** e for e in range(-32, 2))  # wide enough to show both gaps of CNN_2's norms
 
 
-
-
-def _range(values: np.ndarray) -> str:
-    return f"{number(values.min())} … {number(values.max())}" if values.size else "–"
 
 
 # ---------------------------------------------------------------------------------------
@@ -388,67 +383,6 @@ def live_rows_figure(analyses: Sequence[Analysis], segment: int, threshold: floa
 # The batch-norm of CNN_2
 # ---------------------------------------------------------------------------------------
 
-def dead_constants(model: Model) -> np.ndarray:
-    """BN(0) = β_j − γ_j μ_j / √(σ_j² + ε) for every CNN_2 unit (float64): the constant a trivial
-    unit's row of V̂_1 holds, since its V_1 row is zero (and a non-trivial unit's value wherever its
-    rectifier is closed)."""
-    bn = batch_norm(model)
-    gamma, beta, mean, variance = (np.asarray(getattr(bn, k), np.float64)
-                                   for k in ("gamma", "beta", "mean", "variance"))
-    return beta - gamma * mean / np.sqrt(variance + bn.epsilon)
-
-
-def bn_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD,
-              fig: Figure | None = None) -> tuple[Figure, np.ndarray]:
-    """γ_j, β_j, μ_j, σ_j² of the 64 CNN_2 units against the unit index, one colour per model;
-    non-trivial units filled, trivial ones open. μ and σ² on logarithmic axes (trivial units sit near 1e-36)."""
-    fig = fig or plt.figure(figsize=plots.column_size(13, 6), layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True).ravel()
-    x = np.arange(layer_size(LAYER))
-    for i, model in enumerate(models):
-        bn, live = batch_norm(model), nontrivial_units(model, LAYER, threshold).mask
-        offset = (i - (len(models) - 1) / 2) * 0.25
-        for ax, (key, label) in zip(axes, bn_parameters("j", described=True)):
-            values = np.asarray(getattr(bn, key), np.float64)
-            ax.scatter(x[live] + offset, values[live], s=16, color=f"C{i}",
-                       label=f"{model.name}, non-trivial ({live.sum()})")
-            ax.scatter(x[~live] + offset, values[~live], s=16, facecolors="none", edgecolors=f"C{i}", linewidths=0.8,
-                       label=f"{model.name}, trivial ({(~live).sum()})")
-            ax.set_ylabel(label)
-    for ax, (key, _) in zip(axes, PARAMETERS):
-        if key in ("gamma", "beta"):
-            ax.set_yscale("symlog", linthresh=1e-2)
-            ax.axhline(0, color="black", linewidth=0.6)
-        else:
-            ax.set_yscale("log")
-        if key == "variance":
-            ax.axhline(BN_EPSILON, color="gray", linestyle="--", linewidth=1, label=f"ε = {BN_EPSILON:g}")
-        ax.grid(axis="y", linewidth=0.4, alpha=0.5)
-    for ax in axes[2:]:
-        ax.set_xlabel("CNN_2 unit j")
-    axes[0].legend(fontsize="small", ncols=2)
-    axes[3].legend(handles=axes[3].lines[-1:], fontsize="small", loc="center right")
-    fig.suptitle("Batch-norm parameters of CNN_2 (batch_normalization_6)", fontsize=10)
-    return fig, axes
-
-
-def bn_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
-    """Markdown: per model, the ranges of γ, β, μ, σ² for the non-trivial and the trivial CNN_2 units, the
-    slope a_j = γ_j/√(σ_j²+ε) of the non-trivial ones, and BN(0): the baseline a non-trivial unit's row of V̂_1
-    takes where its V_1 is zero, and the constant a trivial unit's row holds."""
-    lines = ["| model | units | $\\gamma_j$ | $\\beta_j$ | $\\mu_j$ | $\\sigma_j^2$ | slope $a_j$ | "
-             "BN(0) | BN(0) < 0 |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for model in models:
-        bn, live = batch_norm(model), nontrivial_units(model, LAYER, threshold).mask
-        constants = dead_constants(model)
-        for name, keep in (("non-trivial", live), ("trivial", ~live)):
-            cells = [_range(np.asarray(getattr(bn, k))[keep]) for k in ("gamma", "beta", "mean", "variance")]
-            cells.append(_range(np.asarray(bn.scale)[keep]) if name == "non-trivial" else "(V_1 = 0)")
-            cells += [_range(constants[keep]), str(int(np.sum(constants[keep] < 0)))]
-            lines.append(f"| {model.name} | {name} ({keep.sum()}) | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def floor_sentence(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
     """The trivial units' running statistics against the float32 floor of chapter 7."""
     parts = []
@@ -496,10 +430,7 @@ __all__ = [
     "batch_norm",
     "bias_figure",
     "bias_table",
-    "bn_figure",
-    "bn_table",
     "closed_table",
-    "dead_constants",
     "dead_table",
     "energy_figure",
     "energy_shares",

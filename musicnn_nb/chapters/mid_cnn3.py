@@ -50,10 +50,9 @@ from musicnn_nb.facts.units import (
 from musicnn_nb.model.network import LAYER_INPUT, LAYER_OUTPUT
 from musicnn_nb.model.pipeline import Analysis
 from musicnn_nb.model.spectrogram import FRAME_SECONDS
-from musicnn_nb.model.weights import BN_EPSILON, Model, layer_size, unit_name
+from musicnn_nb.model.weights import Model, layer_size, unit_name
 from musicnn_nb.present import plots
 from musicnn_nb.present.midend import batch_norm, group
-from musicnn_nb.present.midend import label as _label
 from musicnn_nb.present.notation import TEX, bn_parameters, number, robust_limit, tex, w_row_groups
 
 LAYER = "cnn3"
@@ -192,10 +191,11 @@ def weight_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> 
 
 
 def bias_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> str:
-    """Per model: the range of the constant rows' values, of the equivalent biases and their
+    """Per model: the range of the constant rows' values, of the effective biases δ_j and their
     size relative to b_j (non-trivial units), and the check against the network, as Markdown."""
-    lines = ["| model | constants $c_r$ of the trivial rows | equivalent bias: range | largest $\\lvert\\cdot\\rvert / "
-             "\\lvert b_j \\rvert$ (unit) | median ratio | check inside: largest error | at the edges, as a bias | "
+    lines = ["| model | constants $c_r$ of the trivial rows | effective bias $\\delta_j$: range | "
+             "largest $\\lvert\\cdot\\rvert / \\lvert b_j \\rvert$ (unit) | median ratio | "
+             "check inside: largest error | at the edges, as a bias | "
              "at the edges, tap by tap |", "|---|---|---|---|---:|---:|---:|---:|"]
     for a in analyses:
         m = a.model
@@ -214,7 +214,7 @@ def bias_table(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) 
 
 
 def largest_relative_bias(model: Model, threshold: float = NORM_THRESHOLD) -> int:
-    """The non-trivial unit whose equivalent bias is largest relative to its own bias b_j."""
+    """The non-trivial unit whose effective bias δ_j is largest relative to its own bias b_j."""
     live = np.array(nontrivial_units(model, LAYER, threshold).rows, dtype=int)
     ratio = np.abs(effective_bias(model, LAYER, threshold)[live]) / np.abs(model.biases(LAYER)[live])
     return int(live[np.argmax(ratio)])
@@ -251,9 +251,9 @@ def weight_figure(models: Sequence[Model], threshold: float = NORM_THRESHOLD) ->
 
 
 def bias_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
-    """Left: each non-trivial unit's |equivalent bias| against its |b_j|, per model. Right: the
+    """Left: each non-trivial unit's effective bias |δ_j| against its |b_j|, per model. Right: the
     constant rows' contribution over a segment's frames for each model's unit with the largest
-    relative equivalent bias (flat inside, changing at the padded edges)."""
+    relative effective bias (flat inside, changing at the padded edges)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=plots.column_size(12, 3.8), layout="constrained")
     for i, a in enumerate(analyses):
         m = a.model
@@ -269,8 +269,8 @@ def bias_figure(analyses: Sequence[Analysis], threshold: float = NORM_THRESHOLD)
     bounds = np.array(left.get_xlim())
     for share, style in ((1.0, "-"), (0.1, "--"), (0.01, ":")):
         left.plot(bounds, share * bounds, color="gray", linestyle=style, linewidth=0.8, label=f"{share:g} × |b_j|")
-    left.set(xscale="log", yscale="log", xlabel=r"$|b_j|$ (the unit's bias)", ylabel="|equivalent bias|",
-             title="what the constant rows add, per non-trivial unit")
+    left.set(xscale="log", yscale="log", xlabel=r"$|b_j|$ (the unit's bias)",
+             ylabel=r"$|\delta_j|$ (the effective bias)", title="what the constant rows add, per non-trivial unit")
     left.legend(fontsize="small")
     right.set(xlabel="time in the segment (s)", ylabel="contribution to the pre-activation",
               title="the largest relative case, frame by frame (dashed: the bias)")
@@ -464,52 +464,6 @@ def bn_values(model: Model, layer: str = LAYER) -> dict[str, np.ndarray]:
     """γ, β, μ, σ², and the slope a_j and intercept c_j of the batch-norm as an affine map."""
     bn = batch_norm(model, layer)
     return {k: np.asarray(getattr(bn, k), dtype=np.float64) for k, _ in BN_PARAMETERS}
-
-
-def bn_figure(models: Sequence[Model], layer: str = LAYER,
-              threshold: float = NORM_THRESHOLD) -> tuple[Figure, np.ndarray]:
-    """Each batch-norm parameter against the unit index, both models; trivial units (zero
-    kernel) as open markers. Positive-only parameters spanning decades get a log axis."""
-    fig, axes = plt.subplots(2, 3, figsize=plots.column_size(13, 6), sharex=True, layout="constrained")
-    for i, m in enumerate(models):
-        values = bn_values(m, layer)
-        dead = np.zeros(layer_size(layer), dtype=bool)
-        dead[list(trivial_units(m, layer, threshold).rows)] = True
-        units = np.arange(dead.size) + (i - (len(models) - 1) / 2) * 0.3
-        for ax, (key, label) in zip(axes.flat, BN_PARAMETERS):
-            ax.plot(units[~dead], values[key][~dead], "o", markersize=3.5, color=f"C{i}",
-                    label=f"{m.name}, non-trivial kernel")
-            ax.plot(units[dead], values[key][dead], "o", markersize=6, markerfacecolor="none", color=f"C{i}",
-                    label=f"{m.name}, trivial kernel")
-            ax.set_title(label)
-    for ax, (key, _) in zip(axes.flat, BN_PARAMETERS):
-        data = np.concatenate([bn_values(m, layer)[key] for m in models])
-        if data.min() > 0 and data.max() / data.min() > 100:
-            ax.set_yscale("log")
-        else:
-            ax.axhline(0, color="gray", linewidth=0.5)
-    for ax in axes[1]:
-        ax.set_xlabel(f"{_label(layer)} unit $j$")
-    epsilon = axes[1, 0].axhline(BN_EPSILON, color="gray", linestyle="--", linewidth=0.8, label=f"ε = {BN_EPSILON:g}")
-    axes[1, 0].legend(handles=[epsilon], fontsize="small", loc="center right")
-    axes[0, 0].legend(fontsize="small")
-    return fig, axes
-
-
-def bn_table(models: Sequence[Model], layer: str = LAYER, threshold: float = NORM_THRESHOLD) -> str:
-    """Ranges of the batch-norm parameters, non-trivial and trivial units apart, as Markdown."""
-    lines = ["| model | units | " + " | ".join(label for _, label in BN_PARAMETERS) + " |",
-             "|---|---|" + "---|" * len(BN_PARAMETERS)]
-    for m in models:
-        values = bn_values(m, layer)
-        dead = np.zeros(layer_size(layer), dtype=bool)
-        dead[list(trivial_units(m, layer, threshold).rows)] = True
-        for name, keep in (("non-trivial", ~dead), ("trivial kernel", dead)):
-            if keep.any():
-                cells = " | ".join(f"{number(values[k][keep].min())} to {number(values[k][keep].max())}"
-                                   for k, _ in BN_PARAMETERS)
-                lines.append(f"| {m.name} | {name} ({keep.sum()}) | {cells} |")
-    return "\n".join(lines)
 
 
 def steepest_sentence(analyses: Sequence[Analysis], layer: str = LAYER) -> str:

@@ -24,6 +24,7 @@ from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
+from musicnn_nb.facts.activity import ALWAYS_ON_SHARE, SERIES_UNITS, SPARSE_SHARE, STEADY_VARIATION
 from musicnn_nb.facts.rows import by_activity, frames_of, sort_shift_scale, sorted_activity
 from musicnn_nb.facts.units import NORM_THRESHOLD, UnitCount, nontrivial_units, ranked_units, trivial_units
 from musicnn_nb.facts.units import explorer_unit as _explorer_unit
@@ -37,14 +38,10 @@ from musicnn_nb.present.notation import TEX, bn_parameters, mark_row_groups, rob
 LAYER = "cnn4"
 GROUP = midend.group(LAYER)  # the one group: 64 kernels of 64 input rows × 7 frames
 SERIES_NONTRIVIAL = {"MSD": 63, "MTT": 64}  # what part 12 of the series reports
-SERIES_UNITS = {"active": (44, 48), "sparse": (1, 60), "constantly high": (5, 33)}  # part 12, on Disco Duck
 SERIES_SEGMENTS = 4  # part 12 follows V_3 over four consecutive 3-s segments
-PREFERRED_UNIT = unit_name(GROUP, 44)  # the explorer's default, if non-trivial
+PREFERRED_UNIT = unit_name(GROUP, SERIES_UNITS["active"][0])  # the explorer's default, if non-trivial
 
-# Activity of a unit's V_3 over every frame of a recording (chapter 12's own criteria)
-SPARSE_SHARE = 0.2  # open (V_3 > 0) on fewer than this share of frames, but on some: sparse
-ALWAYS_ON_SHARE = 0.99  # open on at least this share of frames ...
-STEADY_VARIATION = 0.25  # ... with std/mean below this: constantly high
+# Activity of a unit's V_3 over every frame of a recording: thresholds in facts.activity
 CLASSES = ("active", "sparse", "constantly high", "silent")
 CLASS_COLORS = {"active": "tab:red", "sparse": "tab:blue", "constantly high": "tab:orange", "silent": "0.5"}
 
@@ -364,23 +361,6 @@ def beta_near_zero(model: Model, tolerance: float = BETA_TOLERANCE) -> UnitCount
                      tuple(int(r) for r in np.flatnonzero(np.abs(beta) <= tolerance)))
 
 
-def bn_table(models: Sequence[Model], threshold: float = NORM_THRESHOLD) -> str:
-    """Markdown: range and median of γ, β, μ, σ² over each model's non-trivial CNN_4 units, the
-    trivial units' values, and the β check (chapter 12)."""
-    lines = ["| model | units | parameter | smallest | median | largest |", "|---|---|---|---:|---:|---:|"]
-    for model in models:
-        bn = model.batch_norm(GROUP.bn)
-        live = list(nontrivial_units(model, LAYER, threshold).rows)
-        dead = list(trivial_units(model, LAYER, threshold).rows)
-        for key, label in PARAMETERS:
-            v = getattr(bn, key)
-            lines.append(f"| {model.name} | non-trivial ({len(live)}) | {label} | {v[live].min():.3g} | "
-                         f"{np.median(v[live]):.3g} | {v[live].max():.3g} |")
-            for j in dead:
-                lines.append(f"| {model.name} | trivial (unit {j}) | {label} | {v[j]:.3g} | {v[j]:.3g} | {v[j]:.3g} |")
-    return "\n".join(lines)
-
-
 def beta_sentence(models: Sequence[Model], tolerance: float = BETA_TOLERANCE,
                   threshold: float = NORM_THRESHOLD) -> str:
     """Per model: how many β_j are near zero, the largest |β_j|, and the non-trivial units'
@@ -440,36 +420,6 @@ def norm_rank_sentence(act: Activity, model: Model, threshold: float = NORM_THRE
     smallest = ranks == list(range(live.count - len(steady) + 1, live.count + 1))
     return (f"The constantly high units' kernel norms rank {', '.join(map(str, ranks))} among the {live.count} "
             f"non-trivial kernels (1 = largest)" + (f": they are the {len(steady)} smallest." if smallest else "."))
-
-
-def bn_figure(models: Sequence[Model], fig: Figure | None = None, threshold: float = NORM_THRESHOLD,
-              tolerance: float = BETA_TOLERANCE, seed: int = 0):
-    """The four batch-norm parameters of the 64 CNN_4 units, one strip of jittered dots per model
-    (open grey circles: trivial units); μ and σ² on log axes, the β tolerance shaded (chapter 12).
-    Returns figure, axes and the scatter collections."""
-    fig = fig or plt.figure(figsize=plots.column_size(13, 3.4), layout="constrained")
-    axes = fig.subplots(1, len(PARAMETERS))
-    rng = np.random.default_rng(seed)
-    handles = []
-    for ax, (key, label) in zip(axes, PARAMETERS):
-        for i, model in enumerate(models):
-            values = getattr(model.batch_norm(GROUP.bn), key)
-            live = model.norms(LAYER) > threshold
-            x = i + rng.uniform(-0.2, 0.2, values.size)
-            handles.append(ax.scatter(x[live], values[live], s=12, color=f"C{i}", label=f"{model.name} non-trivial"))
-            if (~live).any():
-                handles.append(ax.scatter(x[~live], values[~live], s=30, facecolors="none", edgecolors="0.4",
-                                          label=f"{model.name} trivial"))
-        if key in ("mean", "variance"):
-            ax.set_yscale("log")
-        if key == "beta":
-            ax.axhspan(-tolerance, tolerance, color="0.9", zorder=0, label=f"|β| ≤ {tolerance:g}")
-        if key in ("gamma", "beta"):
-            ax.axhline(0, color="gray", linewidth=0.5)
-        ax.set_xticks(range(len(models)), [m.name for m in models])
-        ax.set(xlim=(-0.6, len(models) - 0.4), title=label, ylabel=f"{label} per CNN_4 unit", xlabel="model")
-    axes[1].legend(fontsize="small", loc="upper right")
-    return fig, axes, handles
 
 
 # ---------------------------------------------------------------------------------------
@@ -699,6 +649,10 @@ ACTIVE_ENERGY_SHARE = 0.1  # a row is "active" in an array if its energy is at l
 NOT_SPARSE_SHARE = 0.5  # a matrix is not sparse if more than half its cells have |value| > VISIBLE
 
 
+def _join(units: Sequence[int]) -> str:
+    return ", ".join(str(u) for u in units)
+
+
 @dataclass(frozen=True)
 class Finding:
     """What one part-12 claim comes to on one recording, model and span of segments."""
@@ -850,7 +804,7 @@ CLAIMS = (
           f"kernel norm above {NORM_THRESHOLD:g}", claim_nontrivial, False),
     Claim("none ignored", "every output of CNN_2 and CNN_3 is weighted by some CNN_4 kernel",
           f"each input row r has max_j ‖[K_j]_r‖ above {NORM_THRESHOLD:g}", claim_none_ignored, False),
-    Claim("units", "units 44, 48 active; 1, 60 sparse; 5, 33 constantly high",
+    Claim("units", "units " + "; ".join(f"{_join(units)} {said}" for said, units in SERIES_UNITS.items()),
           "the classes of the activity table above, on the span", claim_unit_classes, True),
     Claim("beta", "all CNN_4 β are near zero", f"β_j within ±{BETA_TOLERANCE:g}", claim_beta, False),
     Claim("range", "max of $V_3$ about 10, yet $\\hat{V}_3$ runs from about −17 to about 111",
@@ -858,20 +812,23 @@ CLAIMS = (
     Claim("brightest", "on the [0, 10] scale $\\hat{V}_3$ is much more active than $\\hat{V}_1$, $\\hat{V}_2$",
           "brightness (mean of the clipped, scaled value) of $\\hat{V}_1$ / $\\hat{V}_2$ / $\\hat{V}_3$; "
           "$\\hat{V}_3$ the largest", claim_v3_brightest, True),
-    Claim("sparse on scale", "units 4, 5, 52, 53 look sparse in $\\hat{V}_2$ and $\\hat{V}_3$",
+    Claim("sparse on scale", f"units {_join(SERIES_SPARSE_ON_SCALE)} look sparse in $\\hat{{V}}_2$ and $\\hat{{V}}_3$",
           f"share of frames above {VISIBLE:g} in $\\hat{{V}}_2$ / $\\hat{{V}}_3$, both below {SPARSE_SHARE:.0%}",
           claim_sparse_on_scale, True),
-    Claim("row 34", "row 34 is active in $\\hat{V}_2$'s row energies, inactive in $\\hat{V}_1$'s and $\\hat{V}_3$'s",
+    Claim("row 34", f"row {SERIES_ENERGY_ROW} is active in $\\hat{{V}}_2$'s row energies, inactive in "
+          "$\\hat{V}_1$'s and $\\hat{V}_3$'s",
           f"energy relative to $\\hat{{V}}_1$'s largest row (and to its own array's largest) in $\\hat{{V}}_1$ / "
           f"$\\hat{{V}}_2$ / $\\hat{{V}}_3$; active: at least {ACTIVE_ENERGY_SHARE:.0%} of its array's largest",
           claim_row_34, True),
     Claim("sum", "$\\hat{V}_1+\\hat{V}_2+\\hat{V}_3$ reaches almost 125, goes down to −17: not sparse",
           f"range; not sparse if more than {NOT_SPARSE_SHARE:.0%} of cells lie beyond ±{VISIBLE:g}",
           claim_sum, True),
-    Claim("sorted much", "sorted, shifted and scaled, rows 5, 33, 59 of the sum show much activity",
+    Claim("sorted much", f"sorted, shifted and scaled, rows {_join(SERIES_SORTED['much activity'])} of the sum show "
+          "much activity",
           f"the series' procedure, rows ranked by the area under their curve; much: among the top {SORTED_TOP}",
           claim_sorted_much, True),
-    Claim("sorted little", "sorted, shifted and scaled, rows 3, 29, 53 of the sum show very little activity",
+    Claim("sorted little", f"sorted, shifted and scaled, rows {_join(SERIES_SORTED['very little'])} of the sum "
+          "show very little activity",
           f"the same ranking; very little: among the bottom {SORTED_TOP}", claim_sorted_little, True),
     Claim("W", "W is 753 × 187", "shape of W per segment", claim_w, False),
 )

@@ -518,7 +518,8 @@ def winner_figure(analysis: Analysis, unit: str | int, segment: int, fig: Figure
     one_d = unit.group.rows == 1
     row_label = "mel band" if one_d else f"map row f (reads bands f…f+{unit.group.rows - 1})"
     plots.matrix(maps.Y_hat, axes[0], start_s=start, row_label=row_label, colorbar_label="Ŷ_i",
-                 title=f"Ŷ_i of {unit.name}: black dots = the row holding the max; green ticks on top = tied frames")
+                 title=f"Ŷ_i of {unit.name}: black dots = the row holding the max;\n"
+                       "green ticks on top = tied frames")
     if one_d:
         plots.mel_axis(axes[0], n_ticks=5)
     axes[0].plot(t[unique], winner[unique], ".", color="black", markersize=3)
@@ -537,7 +538,7 @@ def winner_figure(analysis: Analysis, unit: str | int, segment: int, fig: Figure
     axes[2].plot(t[~unique], analysis.U[segment, unit.index][~unique], "|", color="tab:green", markersize=8)
     for ax in axes[:2]:
         ax.set_xlabel("")
-    fig.suptitle(f"{unit.name} ({analysis.model.name}, segment {segment})" + (f": {why}" if why else ""), fontsize=11)
+    fig.suptitle(f"{unit.name} ({analysis.model.name}, segment {segment})" + (f":\n{why}" if why else ""), fontsize=11)
     return fig, axes
 
 
@@ -571,7 +572,7 @@ def concentration_figure(summaries: Mapping[str, Sequence[WinnerSummary]], fig: 
         _group_marks(ax)
     axes[0].legend(fontsize="small", loc="lower right")
     axes[-1].set(xlabel="unit (row of U)", xlim=(-5, layer_size("cnn1") + 4))
-    axes[0].set_title("Where the max over frequency comes from, over all frames of the recording", pad=14)
+    axes[0].set_title("Where the max over frequency comes from,\nover all frames of the recording", pad=14)
     return fig, axes, handles
 
 

@@ -9,7 +9,6 @@ independently. This module reads them as filters: what modulation frequencies th
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -133,13 +132,10 @@ def nontrivial_1d(model: Model, threshold: float = NORM_THRESHOLD) -> list[Unit]
 
 
 def modulations(model: Model, threshold: float = NORM_THRESHOLD) -> tuple[Modulation, ...]:
-    """:func:`modulation` of every non-trivial 1-D unit, in the order of :func:`nontrivial_1d`."""
-    return _modulations(model, threshold)
-
-
-@functools.cache
-def _modulations(model: Model, threshold: float) -> tuple[Modulation, ...]:
-    return tuple(modulation(u) for u in nontrivial_1d(model, threshold))
+    """:func:`modulation` of every non-trivial 1-D unit, in the order of :func:`nontrivial_1d`
+    (kept on the model: the chapter asks for them several times)."""
+    return model.derived(("temporal.modulations", threshold),
+                         lambda: tuple(modulation(u) for u in nontrivial_1d(model, threshold)))
 
 
 def nontrivial_counts(model: Model, threshold: float = NORM_THRESHOLD) -> list[GroupCount]:
@@ -416,7 +412,8 @@ def _bpm_axis(ax: Axes) -> Axes:
 def _unit_rows(ax: Axes, units: Sequence[Unit], x: np.ndarray, values: np.ndarray, *, colorbar_label: str):
     """One row per unit (first unit at the bottom) of ``values`` divided by the row's largest
     absolute value, over ``x``, on a [0, 1] scale (negative values in grey), with a dot at each
-    row's maximum."""
+    row's maximum. Every row has a tick; when the rows are too close for readable labels, every
+    :func:`~musicnn_nb.present.plots.label_step`-th is labelled."""
     scale = np.maximum(np.abs(values).max(axis=1, keepdims=True), np.finfo(float).tiny) if len(units) else 1.0
     step = (x[1] - x[0]) / 2
     cmap = plt.get_cmap(plots.SEQUENTIAL).with_extremes(under="lightgray")
@@ -424,7 +421,9 @@ def _unit_rows(ax: Axes, units: Sequence[Unit], x: np.ndarray, values: np.ndarra
                       interpolation="nearest", extent=(x[0] - step, x[-1] + step, -0.5, len(units) - 0.5))
     peaks = ax.plot(x[np.argmax(values, axis=1)], np.arange(len(units)), "o", color="cyan", markersize=3,
                     label="largest")
-    ax.set_yticks(range(len(units)), [str(u.index) for u in units], fontsize="small" if len(units) < 20 else 6)
+    step = plots.label_step(ax, len(units))
+    ax.set_yticks(range(len(units)))
+    ax.set_yticklabels([str(u.index) if i % step == 0 else "" for i, u in enumerate(units)], fontsize="small")
     ax.set_ylabel("unit")
     bar = ax.figure.colorbar(image, ax=ax, pad=0.01, extend="min" if (values < 0).any() else "neither")
     bar.set_label(colorbar_label, fontsize="small")

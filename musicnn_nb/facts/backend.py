@@ -19,7 +19,6 @@ equals the model's logit at the baseline only when the baseline opens the same u
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,11 +175,11 @@ def attribute_segment(analysis: Analysis, segment: int, baseline: np.ndarray | N
     return attribute(analysis.model, analysis.pooled[segment], baseline)
 
 
-@functools.lru_cache(maxsize=4)
 def attributions(analysis: Analysis) -> tuple[Attribution, ...]:
     """Every segment's :func:`attribute` with the default baseline, computed once per analysis
-    (for the last few analyses: a chapter and its explorer ask for them again and again)."""
-    return tuple(attribute(analysis.model, p) for p in analysis.pooled)
+    and kept on it (a chapter and its explorer ask for them again and again)."""
+    return analysis.derived("facts.backend.attributions",
+                            lambda: tuple(attribute(analysis.model, p) for p in analysis.pooled))
 
 
 def stage_matrix(analysis: Analysis) -> np.ndarray:

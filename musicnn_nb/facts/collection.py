@@ -1,4 +1,4 @@
-"""Facts about units over a collection, read from a :mod:`musicnn_nb.collect` store.
+"""Facts about units over a collection, read from a :mod:`musicnn_nb.model.collect` store.
 
 Per unit: its dataset examples (the segments where its row reaches its largest maxima), the
 distribution of its activation, the tags its activity goes with; per layer, which units vary
@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from musicnn_nb.collect import COLLECTION_ENV, CollectionError, Store, collect, default_store, unit_names
+from musicnn_nb.facts.activity import ALWAYS_ON_SHARE, SPARSE_SHARE
 from musicnn_nb.model.audio import load_audio
+from musicnn_nb.model.collect import COLLECTION_ENV, CollectionError, Store, collect, default_store, unit_names
 from musicnn_nb.model.errors import SelectionError
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES, m_db
 from musicnn_nb.model.weights import load_model
 
 MODELS = ("MSD", "MTT")
 TOP = 6  # dataset examples per unit
-SPARSE_SHARE, ALWAYS_ON_SHARE = 0.2, 0.99  # chapter 12's thresholds on the share of frames with V_3 > 0
 NAMES = unit_names()
 INDEX = {name: i for i, name in enumerate(NAMES)}
 

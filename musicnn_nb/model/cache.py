@@ -13,6 +13,9 @@ last digits of a matrix product depend on it), so a cache never serves stale num
 * Memory: the last :data:`MEMORY_MAX_ANALYSES` analyses (and at most
   :data:`MEMORY_MAX_BYTES` of them), least recently used dropped first, so a long session
   does not grow without bound.
+* Derived results (anything computed from an analysis or a model: unit maps, attributions,
+  a model's kernel responses): kept on the object they come from, in a bounded
+  :class:`Derived` store, so they live exactly as long as it and never outlive a change of it.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ import warnings
 import zipfile
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from contextlib import suppress
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -41,6 +45,7 @@ CACHE_MAX_DEFAULT = "2G"
 MEMORY_MAX_ANALYSES = 4
 MEMORY_MAX_BYTES = 3 * 2**30
 MODEL_SOURCES = Path(__file__).parent
+T = TypeVar("T")
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 _memory: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
 _reported: set[str] = set()  # folders already warned about (read-only), once per process
@@ -190,3 +195,30 @@ def store(key: str, arrays: dict[str, np.ndarray]) -> None:
 
 def clear_memory() -> None:
     _memory.clear()
+
+
+class Derived:
+    """Results derived from one object (an :class:`~musicnn_nb.model.pipeline.Analysis` or a
+    :class:`~musicnn_nb.model.weights.Model`), each computed once per key and kept on it: at
+    most ``limit`` of them, the least recently used dropped first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, or what it returned the last time for ``key``."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = compute()
+        self._items[key] = value
+        if len(self._items) > self.limit:
+            self._items.popitem(last=False)
+        return value
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)

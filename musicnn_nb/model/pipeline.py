@@ -7,11 +7,10 @@ they show is read from the :class:`Analysis` it returns.
 from __future__ import annotations
 
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -80,7 +79,7 @@ class Analysis:
     hop_frames: int
     arrays: dict[str, np.ndarray]
     _audio: Audio | None = field(default=None, repr=False)
-    _derived: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict, init=False, repr=False)
+    _derived: cache.Derived = field(default_factory=lambda: cache.Derived(DERIVED_LIMIT), init=False, repr=False)
 
     M_dB = _Array("Log-compressed mel spectrogram of each segment, (S, 96, 187).")
     M_hat = _Array("M_dB after the input batch-norm, (S, 96, 187).")
@@ -105,14 +104,7 @@ class Analysis:
         """``compute()``, computed once per ``key`` and kept on this analysis: the one place
         results derived from an analysis are cached (at most :data:`DERIVED_LIMIT`, least
         recently used dropped first), so they live exactly as long as the analysis."""
-        if key in self._derived:
-            self._derived.move_to_end(key)
-            return self._derived[key]
-        value = compute()
-        self._derived[key] = value
-        if len(self._derived) > DERIVED_LIMIT:
-            self._derived.popitem(last=False)
-        return value
+        return self._derived.get(key, compute)
 
     @property
     def n_segments(self) -> int:

@@ -15,15 +15,19 @@ import functools
 import hashlib
 import importlib.util
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
+from musicnn_nb.model.cache import Derived
 from musicnn_nb.model.checkpoint import read_checkpoint
 from musicnn_nb.model.errors import ModelError, MusicnnNotInstalledError, SelectionError
 
 BN_EPSILON = 1e-3  # tf.compat.v1.layers.batch_normalization's default
+T = TypeVar("T")
 INSTALL_HINT = "install it with `pip install --no-deps musicnn==0.1.0` (`make test` or `make book` do this for you)"
 
 MTT_TAGS = (
@@ -178,12 +182,21 @@ class Model:
     Built by :func:`load_model`, which caches one instance per model.
     """
 
+    DERIVED_LIMIT = 64  # results derived from the weights kept on the model (:meth:`derived`)
+
     def __init__(self, name: str, variables: dict[str, np.ndarray], folder: Path):
         self.name = name
         self.folder = folder
         self.tags = MODELS[name][1]
         self.variables = variables
         self.digest = hashlib.sha256((folder / ".index").read_bytes()).hexdigest()[:16]
+        self._derived = Derived(self.DERIVED_LIMIT)
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, computed once per ``key`` and kept on this model (at most
+        :attr:`DERIVED_LIMIT`, least recently used dropped first): the weights' counterpart of
+        :meth:`musicnn_nb.model.pipeline.Analysis.derived`."""
+        return self._derived.get(key, compute)
 
     def __repr__(self) -> str:
         return f"Model({self.name!r})"

@@ -18,8 +18,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.image import AxesImage
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, mel_center_hz
 
@@ -53,6 +55,21 @@ STAGES = (  # (key, label) of the "where we are" diagram, left to right
     ("backend", "pooling,\ndense\n→ 50 tags"),
 )
 DIAGRAM_ROW = 5  # stages per row of the diagram: five boxes' text fits the column
+
+
+def axes_height_points(ax: Axes) -> float:
+    """The axes' height in points as laid out now (in a figure or a subfigure)."""
+    return float(ax.bbox.height) * 72 / ax.figure.dpi
+
+
+def label_step(ax: Axes, n: int, fontsize: str = "small") -> int:
+    """Label every k-th of ``n`` evenly spaced rows of the axes: the smallest k that leaves 1.3
+    times the labels' font size between labels (the axes' height as laid out now)."""
+    if n <= 1:
+        return 1
+    spacing = axes_height_points(ax) / n  # points between rows
+    size = FontProperties(size=fontsize).get_size_in_points()
+    return max(1, int(np.ceil(1.3 * size / spacing)))
 
 
 def figure_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -98,10 +115,15 @@ def matrix(data: np.ndarray, ax: Axes | None = None, *, start_s: float = 0.0,
 
 
 def mel_axis(ax: Axes, n_ticks: int = 6) -> None:
-    """Label a mel-band axis with the bands' centre frequencies in Hz."""
+    """Label a mel-band axis with band numbers and their centre frequencies in Hz: at most
+    ``n_ticks`` two-line labels, fewer if the axes are too short for them (each needs three
+    font sizes), at the middles of equal stretches of bands, so that none hangs over the ends."""
     hz = mel_center_hz()
-    bands = np.linspace(0, len(hz) - 1, n_ticks).round().astype(int)
-    ax.set_yticks(bands, [f"{b}\n{hz[b]:,.0f} Hz" for b in bands])
+    size = FontProperties(size="small").get_size_in_points()
+    height = axes_height_points(ax)
+    n = int(np.clip(height // (3 * size), 2, n_ticks))
+    bands = ((np.arange(n) + 0.5) * len(hz) / n).astype(int)
+    ax.set_yticks(bands, [f"{b}\n{hz[b]:,.0f} Hz" for b in bands], fontsize="small")
     ax.set_ylabel("mel band")
 
 
@@ -123,7 +145,7 @@ def taggram(weights: np.ndarray, tags: Sequence[str], segment_start_s: np.ndarra
     image = ax.imshow(weights.T, origin="upper", aspect="auto", vmin=vmin, vmax=vmax,
                       cmap=cmap or SEQUENTIAL, interpolation="nearest")
     ax.set_yticks(range(len(tags)), tags, fontsize="small")
-    ax.set_xticks(range(len(segment_start_s)), [f"{s:.1f}" for s in segment_start_s], fontsize="small")
+    segment_ticks(ax, segment_start_s)
     ax.set(xlabel="segment start (s)", title=title)
     if highlight is not None:
         ax.axvspan(highlight - 0.5, highlight + 0.5, fill=False, edgecolor="cyan", linewidth=2)
@@ -132,26 +154,49 @@ def taggram(weights: np.ndarray, tags: Sequence[str], segment_start_s: np.ndarra
     return fig, ax, image, bar
 
 
+def segment_ticks(ax: Axes, segment_start_s: np.ndarray) -> None:
+    """An x axis of segments 0, 1, … labelled by their start time: a tick for every segment, a
+    label on as many as matplotlib finds room for when it draws (so the labels never run into
+    each other however narrow the axes end up)."""
+    starts = np.asarray(segment_start_s, dtype=float)
+
+    def start(value: float, _position: int) -> str:
+        i = round(value)
+        return f"{starts[i]:.1f}" if 0 <= i < starts.size and abs(value - i) < 1e-6 else ""
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True, min_n_ticks=1))
+    ax.xaxis.set_major_formatter(FuncFormatter(start))
+    ax.xaxis.set_minor_locator(FixedLocator(np.arange(starts.size)))
+    ax.tick_params(axis="x", labelsize="small")
+
+
 def top_tags(pairs: Sequence[tuple[str, float]], ax: Axes | None = None, *, title: str = ""):
     """Horizontal bars of (tag, mean weight), the largest on top."""
     fig, ax = figure_axes(ax, (4, 3.5))
     names, values = zip(*pairs)
     bars = ax.barh(range(len(values))[::-1], values, color="tab:blue")
     ax.set_yticks(range(len(values))[::-1], names)
-    ax.set(xlabel="mean tag weight over segments", xlim=(0, 1), title=title)
+    ax.set(xlabel="mean tag weight", xlim=(0, 1), title=title)
     return fig, ax, bars
 
 
 def network_diagram(highlight: str | Sequence[str], ax: Axes | None = None):
-    """The network as stages in two rows (the first stage, then the middle and back end), the
-    ones this chapter explains highlighted, so that the boxes' text reads at the column's width."""
+    """The network as stages in two rows, the ones this chapter explains highlighted, so that
+    the boxes' text reads at the column's width. The second row runs right to left under the
+    first (the flow turns down at its end), so that the skip and dense connections, which
+    run from the first row down to the second, reach their targets without crossing."""
     keys = {highlight} if isinstance(highlight, str) else set(highlight)
     unknown = keys - {k for k, _ in STAGES}
     if unknown:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}: choose from {[k for k, _ in STAGES]}")
-    fig, ax = figure_axes(ax, (COLUMN_INCHES, 2.3))
-    width, height, gap, per_row = 1.0, 0.9, 0.3, DIAGRAM_ROW
-    place = [((i % per_row) * (width + gap), -(i // per_row) * (height + 0.55)) for i in range(len(STAGES))]
+    fig, ax = figure_axes(ax, (COLUMN_INCHES, 2.5))
+    width, height, gap, lane, per_row = 1.0, 0.9, 0.3, 0.6, DIAGRAM_ROW
+
+    def column(i: int) -> int:
+        return i % per_row if (i // per_row) % 2 == 0 else per_row - 1 - i % per_row
+
+    place = [(column(i) * (width + gap), -(i // per_row) * (height + lane)) for i in range(len(STAGES))]
+    index = {key: i for i, (key, _) in enumerate(STAGES)}
     boxes = []
     for i, (key, label) in enumerate(STAGES):
         (x, y), on = place[i], key in keys
@@ -161,23 +206,31 @@ def network_diagram(highlight: str | Sequence[str], ax: Axes | None = None):
         ax.add_patch(box)
         ax.text(x + width / 2, y + height / 2, label, ha="center", va="center", fontsize="small",
                 fontweight="bold" if on else "normal")
-        if i % per_row:
-            ax.add_patch(FancyArrowPatch((x - gap, y + height / 2), (x, y + height / 2), arrowstyle="-|>",
-                                         mutation_scale=10))
-        elif i:  # from the end of one row to the start of the next
-            (x0, y0) = place[i - 1]
-            ax.add_patch(FancyArrowPatch((x0 + width / 2, y0), (x + width / 2, y + height),
-                                         connectionstyle="arc3,rad=-0.08", arrowstyle="-|>", mutation_scale=10))
         boxes.append(box)
-    for src, dst in ((4, 6), (3, 7), (4, 7), (5, 7)):  # skip and dense connections, box edge to box edge
-        (x0, y0), (x1, y1) = place[src], place[dst]
-        start = (x0 + width / 2, y0 + height + 0.06) if y0 == y1 else (x0 + width * 0.3, y0 - 0.06)
-        rad = -0.25 if y0 == y1 else 0.1
-        ax.add_patch(FancyArrowPatch(start, (x1 + width / 2, y1 + height + 0.06), connectionstyle=f"arc3,rad={rad}",
-                                     arrowstyle="-|>", mutation_scale=8, color="#6c757d", linewidth=0.8))
+    flow = {"arrowstyle": "-|>", "mutation_scale": 10}
+    for i in range(1, len(STAGES)):
+        (x0, y0), (x1, y1) = place[i - 1], place[i]
+        if y0 != y1:  # the turn: straight down, at the right end of the box
+            start, end = (x0 + 0.85 * width, y0 - 0.04), (x1 + 0.85 * width, y1 + height + 0.04)
+        elif x1 > x0:
+            start, end = (x0 + width + 0.04, y0 + height / 2), (x1 - 0.04, y1 + height / 2)
+        else:
+            start, end = (x0 - 0.04, y0 + height / 2), (x1 + width + 0.04, y1 + height / 2)
+        ax.add_patch(FancyArrowPatch(start, end, **flow))
+    side = {"arrowstyle": "-|>", "mutation_scale": 8, "color": "#6c757d", "linewidth": 0.8}
+    # Skip and dense connections from the first row down to the second, each leaving and
+    # arriving at its own point in the same left-to-right order: straight lines, no crossing.
+    down = [("cnn1", 0.5, "W", 0.35), ("cnn2", 0.2, "W", 0.65), ("cnn2", 0.5, "cnn4", 0.5)]
+    for src, at, dst, to in down:
+        (x0, y0), (x1, y1) = place[index[src]], place[index[dst]]
+        ax.add_patch(FancyArrowPatch((x0 + at * width, y0 - 0.04), (x1 + to * width, y1 + height + 0.04), **side))
+    # CNN_3's skip to W passes under CNN_4, below the second row, where nothing else runs.
+    (x0, y0), (x1, y1) = place[index["cnn3"]], place[index["W"]]
+    ax.add_patch(FancyArrowPatch((x0 + width / 2, y0 - 0.04), (x1 + width / 2, y1 - 0.04),
+                                 connectionstyle="arc3,rad=-0.3", **side))
     rows = -(-len(STAGES) // per_row)
-    ax.set(xlim=(-0.1, per_row * (width + gap) - gap + 0.1), ylim=(-(rows - 1) * (height + 0.55) - 0.1, height + 0.1),
-           aspect="auto")
+    bottom = -(rows - 1) * (height + lane) - 0.5
+    ax.set(xlim=(-0.1, per_row * (width + gap) - gap + 0.1), ylim=(bottom, height + 0.1), aspect="auto")
     ax.axis("off")
     return fig, ax, boxes
 

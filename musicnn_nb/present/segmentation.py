@@ -4,7 +4,6 @@ explorers that show the whole recording)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -44,26 +43,10 @@ class Segmentation:
         return self.frames - self.covered_frames
 
 
-_SPECTROGRAMS: dict[tuple[str, int, int], np.ndarray] = {}  # (path, mtime, size) -> M_dB
-
-
-_SPECTROGRAM_CACHE_SIZE = 8
-
-
 def whole_spectrogram(analysis: Analysis) -> np.ndarray:
-    """M_dB of the whole recording (96 × frames), computed once per file and kept in memory.
-
-    The key is the file's path, modification time and size, so switching model (a new
-    :class:`Analysis` of the same file) does not recompute it.
-    """
-    path = Path(analysis.path).resolve()
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _SPECTROGRAMS:
-        if len(_SPECTROGRAMS) >= _SPECTROGRAM_CACHE_SIZE:
-            _SPECTROGRAMS.pop(next(iter(_SPECTROGRAMS)))
-        _SPECTROGRAMS[key] = analysis.spectrogram()
-    return _SPECTROGRAMS[key]
+    """M_dB of the whole recording (96 × frames), computed once per analysis and kept on it
+    (the segmentation view redraws it for every segment a reader picks)."""
+    return analysis.derived("whole_spectrogram", analysis.spectrogram)
 
 
 def segmentation(analysis: Analysis) -> Segmentation:

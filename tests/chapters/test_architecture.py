@@ -260,11 +260,13 @@ def test_segmentation_matches_the_whole_spectrogram(analysis):
     assert f"{s.n_segments} whole segments" in text and "16 ms" in text and "2.992 s" in text
 
 
-def test_whole_spectrogram_is_computed_once_per_file(analysis, monkeypatch):
+def test_whole_spectrogram_is_computed_once_per_analysis(analysis, monkeypatch):
     first = whole_spectrogram(analysis)
     other = Analysis(analysis.path, analysis.model, analysis.hop_frames, analysis.arrays)
     monkeypatch.setattr(Analysis, "spectrogram", lambda self: pytest.fail("recomputed"))
-    assert whole_spectrogram(other) is first
+    assert whole_spectrogram(analysis) is first
+    with pytest.raises(pytest.fail.Exception, match="recomputed"):
+        whole_spectrogram(other)  # a new analysis keeps its own: nothing outlives the analysis
 
 
 def test_segmentation_figure_marks_every_segment(analysis):

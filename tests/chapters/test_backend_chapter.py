@@ -72,5 +72,7 @@ def test_figures_draw_what_they_say(analysis):
     assert len(axes) == 4
     fig, axes = be.stage_matrix_figure([analysis])
     assert axes[0].images[0].get_array().shape == (50, 8)
+    strip = [p.get_facecolor() for p in axes[0].patches]  # one kind cell per tag, a colour per kind
+    assert len(strip) == 50 and len(set(strip)) == len(be.tag_kinds(analysis.model))
     fig, axes = be.interleaving_figure(analysis, 0, first_row=700, n=2)
     assert [t.get_text().split("\n")[0] for t in axes[1].get_xticklabels()] == ["1400", "1401", "1402", "1403"]

@@ -5,8 +5,9 @@ import pytest
 
 from musicnn_nb import load_model
 from musicnn_nb.chapters import first_stage as fs
+from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.units import NORM_THRESHOLD, norm_gap
-from musicnn_nb.model.weights import HIDDEN, POOLED_BN, groups_of
+from musicnn_nb.model.weights import HIDDEN, groups_of
 
 
 def kernel_norms(model) -> np.ndarray:
@@ -105,18 +106,10 @@ def test_stem_figure_draws_one_stem_per_frame_and_maps_c_to_zero(analysis):
 
 # -- the back end -------------------------------------------------------------------------------
 
-def test_w_blocks_partition_the_rows_of_w_and_pooled_entries_interleave(analysis):
+def test_w_blocks_partition_the_rows_of_w(analysis):
     blocks = fs.w_blocks(analysis.model)
     rows = np.sort(np.concatenate(list(blocks.values())))
     np.testing.assert_array_equal(rows, np.arange(analysis.W.shape[1]))
-    entries = fs.pooled_entries(np.array([0, 5]))
-    assert entries.tolist() == [0, 1, 10, 11]
-    np.testing.assert_array_equal(analysis.pooled[:, entries[0::2]], analysis.W[:, [0, 5]].max(axis=2))
-
-
-def test_logits_from_pooled_reproduce_the_network(analysis):
-    np.testing.assert_allclose(fs.logits_from_pooled(analysis.model, analysis.pooled), analysis.logits,
-                               rtol=1e-5, atol=1e-5)
 
 
 def test_backend_shares_sum_to_one_and_match_a_direct_computation(analysis):
@@ -125,25 +118,16 @@ def test_backend_shares_sum_to_one_and_match_a_direct_computation(analysis):
     for field in ("weight", "contribution", "variation"):
         assert sum(getattr(s, field) for s in shares) == pytest.approx(1.0)
     kernel, _ = analysis.model.dense(HIDDEN.scope)
-    mid = fs.pooled_entries(fs.w_blocks(analysis.model)[fs.BLOCKS[2]])
+    mid = fb.pooled_values(fs.w_blocks(analysis.model)[fs.BLOCKS[2]])
     direct = np.sum(kernel[mid].astype(np.float64) ** 2) / np.sum(kernel.astype(np.float64) ** 2)
     assert shares[2].weight == pytest.approx(direct)
     assert shares[1].variation < 1e-3  # trivial rows hardly change from segment to segment
 
 
-def test_tag_push_is_zero_for_entries_already_at_their_training_mean(analysis):
-    model = analysis.model
-    bn = model.batch_norm(POOLED_BN.scope)
-    rows = fs.w_blocks(model)[fs.BLOCKS[0]]
-    entries = fs.pooled_entries(rows)
-    at_mean = analysis.pooled.copy()
-    at_mean[:, entries] = bn.mean[entries]
-    fake = type(analysis)(analysis.path, model, analysis.hop_frames, {**analysis.arrays, "pooled": at_mean})
-    np.testing.assert_allclose(fs.tag_push(fake, fs.BLOCKS[0]), 0.0, atol=1e-5)
-    push = fs.tag_push(analysis, fs.BLOCKS[0])
-    assert push.shape == analysis.logits.shape and np.abs(push).max() > 1e-3
+def test_pushed_tags_are_the_extremes_of_the_removal_of_the_nontrivial_rows(analysis):
+    push = fb.removal(analysis, fs.w_blocks(analysis.model)[fs.BLOCKS[0]]).change.mean(axis=0)
     up, down = fs.pushed_tags(analysis, 3)
-    assert up[0][1] == pytest.approx(push.mean(axis=0).max()) and down[0][1] == pytest.approx(push.mean(axis=0).min())
+    assert up[0][1] == pytest.approx(push.max()) and down[0][1] == pytest.approx(push.min())
 
 
 def test_figures_draw_what_they_claim(analysis):

@@ -97,12 +97,10 @@ def test_energy_shares_of_the_real_kernels_sum_to_one(model_name):
 
 def test_dead_rows_of_v1_hat_hold_bn_of_zero(analysis):
     dead = list(trivial_units(analysis.model, "cnn2").rows)
-    constants = c2.dead_constants(analysis.model)
-    observed = analysis.V1_hat[:, dead]
-    np.testing.assert_allclose(observed, np.broadcast_to(constants[dead, None], observed.shape), atol=1e-6)
     bn = c2.batch_norm(analysis.model)
+    observed = analysis.V1_hat[:, dead]
+    np.testing.assert_allclose(observed, np.broadcast_to(bn.shift[dead, None], observed.shape), atol=1e-6)
     assert bn.gamma.shape == (64,)
-    np.testing.assert_allclose(constants, bn(np.zeros(64, np.float32)), atol=1e-5)
 
 
 def test_glorot_std_of_the_cnn2_kernel():
@@ -129,13 +127,3 @@ def test_energy_and_row_figures_draw_one_bar_and_one_image_row_per_live_unit(mod
     fig, axes = c2.row_energy_figure([model])
     image = next(a for a in axes[1].get_children() if isinstance(a, AxesImage))
     assert image.get_array().shape == (len(shares.units), 561)
-
-
-def test_bn_table_and_figure_split_nontrivial_and_trivial(model_name):
-    model = load_model(model_name)
-    rows = c2.bn_table([model]).splitlines()[2:]
-    assert f"non-trivial ({nontrivial_units(model, 'cnn2').count})" in rows[0]
-    assert f"trivial ({trivial_units(model, 'cnn2').count})" in rows[1]
-    fig, axes = c2.bn_figure([model])
-    filled, hollow = axes[0].collections[:2]
-    assert len(filled.get_offsets()) + len(hollow.get_offsets()) == 64

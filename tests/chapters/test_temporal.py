@@ -122,6 +122,7 @@ def test_click_track_spacing_and_a_comb_kernel_prefers_its_tempo():
 
 def test_group_counts_partition_the_nontrivial_units(model):
     peaks = temporal.modulations(model)
+    assert temporal.modulations(model) is peaks  # kept on the model, computed once
     by_band = temporal.tempo_counts(model)
     for i, count in enumerate(temporal.nontrivial_counts(model)):
         parts = [set(by_band[b][i].rows) for b in ("below", "within", "above")]

@@ -8,6 +8,7 @@ from conftest import with_variables
 
 from musicnn_nb import load_model
 from musicnn_nb.facts import backend as fb
+from musicnn_nb.facts.units import nontrivial_units
 from musicnn_nb.model.network import back_end_values
 from musicnn_nb.model.weights import BN_EPSILON, HIDDEN, OUTPUT, PENULTIMATE_BN, POOLED_BN, W_ROWS
 
@@ -145,3 +146,20 @@ def test_removal_equals_the_attribution_where_no_hidden_unit_flips(analysis):
     assert checked > 0
     big = fb.removal(analysis, range(W_ROWS))  # everything to the baseline: the pattern changes
     assert big.flipped.min() > 0
+
+
+def test_removal_is_zero_for_rows_already_at_their_training_mean_and_pooled_values_interleave(analysis):
+    """Chapter 9's experiment: rows whose pooled values already equal the back end's running means
+    change nothing when set to them; other rows do change the logits."""
+    assert fb.pooled_values(np.array([5, 0])).tolist() == [0, 1, 10, 11]
+    rows = np.array(nontrivial_units(analysis.model, "cnn1").rows[:3])
+    entries = fb.pooled_values(rows)
+    np.testing.assert_array_equal(analysis.pooled[:, entries[0::2]], analysis.W[:, rows].max(axis=2))
+    at_mean = analysis.pooled.copy()
+    at_mean[:, entries] = analysis.model.batch_norm(POOLED_BN.scope).mean[entries]
+    from musicnn_nb.model.pipeline import Analysis
+
+    fake = Analysis(analysis.path, analysis.model, analysis.hop_frames, {**analysis.arrays, "pooled": at_mean})
+    np.testing.assert_allclose(fb.removal(fake, rows).change, 0.0, atol=1e-5)
+    change = fb.removal(analysis, rows).change
+    assert change.shape == analysis.logits.shape and np.abs(change).max() > 1e-3

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from musicnn_nb import analyse
-from musicnn_nb.collect import CollectionError
 from musicnn_nb.facts import collection as fc
+from musicnn_nb.model.collect import CollectionError
 from musicnn_nb.model.errors import SelectionError
 
 

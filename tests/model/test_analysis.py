@@ -5,6 +5,7 @@ import pytest
 from musicnn_nb.model import pipeline
 from musicnn_nb.model.network import SEGMENT_NAMES, VECTOR_NAMES
 from musicnn_nb.model.pipeline import DERIVED_LIMIT, Analysis
+from musicnn_nb.model.weights import load_model
 
 
 def test_declared_arrays_are_exactly_what_the_forward_pass_returns(analysis):
@@ -24,6 +25,16 @@ def test_derived_results_are_computed_once_and_bounded(analysis):
         analysis.derived(("test-fill", i), lambda: None)
     assert "test-once" not in analysis._derived and len(analysis._derived) == DERIVED_LIMIT
     assert analysis.derived("test-once", compute) == 2  # dropped, so computed again
+
+
+def test_results_derived_from_a_model_are_kept_on_it_and_bounded():
+    model = load_model("MSD")
+    calls = []
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert model.derived("test-once", compute) == model.derived("test-once", compute) == 1
+    for i in range(model.DERIVED_LIMIT):
+        model.derived(("test-fill", i), lambda: None)
+    assert model.derived("test-once", compute) == 2  # dropped, so computed again
 
 
 def test_unit_maps_are_kept_on_the_analysis(analysis):

@@ -15,8 +15,8 @@ import pytest
 import soundfile
 
 from musicnn_nb import analyse
-from musicnn_nb.collect import CollectionError, Store, collect, unit_names
 from musicnn_nb.model.audio import shipped_example
+from musicnn_nb.model.collect import CollectionError, Store, collect, unit_names
 
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from musicnn_nb.facts.units import NORM_THRESHOLD
+from musicnn_nb.facts.units import NORM_THRESHOLD, nontrivial_units
 from musicnn_nb.model.weights import load_model
 from musicnn_nb.present import midend
 
@@ -35,3 +35,26 @@ def test_norms_figure_draws_every_kernel_and_the_sweep(layer):
     counts = lines[0].get_ydata()
     assert counts[0] >= counts[-1]  # raising the threshold never adds kernels
     assert left.get_lines()[-1].get_ydata()[0] == NORM_THRESHOLD
+
+
+@pytest.mark.parametrize("layer", midend.LAYERS)
+def test_bn_figure_and_table_split_nontrivial_and_trivial_units(layer):
+    model = load_model("MSD")
+    live = nontrivial_units(model, layer).mask
+    fig, axes, handles = midend.bn_figure([model], layer, affine=True, beta_tolerance=0.05)
+    assert len(axes) == 6 and [a.get_title().split("_")[0] for a in axes[:2]] == [r"$\gamma", r"$\beta"]
+    filled, hollow = axes[0].collections[:2]
+    assert len(filled.get_offsets()) == live.sum() and len(hollow.get_offsets()) == (~live).sum()
+    bn = midend.batch_norm(model, layer)
+    np.testing.assert_allclose(filled.get_offsets()[:, 1], bn.gamma[live])
+    scales = {a.get_title(): a.get_yscale() for a in axes}
+    assert scales[r"$\sigma_j^2$ (running variance)"] == "log"  # positive, spanning decades
+    assert len(midend.bn_figure([model], layer)[1]) == 4
+    rows = midend.bn_table([model], layer, affine=True).splitlines()
+    assert rows[0].count("|") == 2 + 6 + 1
+    assert f"non-trivial ({live.sum()})" in rows[2]
+    if (~live).sum() == 1:
+        assert f"trivial (unit {int(np.flatnonzero(~live)[0])})" in rows[3]
+    elif (~live).any():
+        assert f"trivial ({(~live).sum()})" in rows[3]
+    assert f"{np.median(bn.gamma[live]):.3g}" in rows[2]

@@ -373,4 +373,4 @@ def shut_down(client, cluster) -> None:
 def default_store() -> Path:
     """The store chapter 14 reads: ``$MUSICNN_NB_COLLECTION`` or the default collection's."""
     override = os.environ.get(COLLECTION_ENV, "").strip()
-    return Path(override).expanduser() if override else Path(__file__).resolve().parent.parent / "collection" / "store"
+    return Path(override).expanduser() if override else Path(__file__).resolve().parents[2] / "collection" / "store"
