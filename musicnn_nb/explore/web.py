@@ -37,7 +37,7 @@ from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SAMPLE_RATE, SEGMEN
 from musicnn_nb.model.weights import GROUPS, LAYERS, Model, unit_name
 from musicnn_nb.present.plots import COLORMAPS, DIVERGING, SEQUENTIAL
 
-KINDS = ("unit", "midend", "input", "taggram", "segmentation")
+KINDS = ("unit", "midend", "input", "taggram", "segmentation", "backend", "collection")  # the last two: web_past
 MODEL_NAMES = ("MSD", "MTT")
 REGISTRY = "musicnnExplore"  # the global the data scripts fill
 KEY_CHARS = 16
@@ -164,11 +164,14 @@ def write_data(folder: str | Path, path: str | Path | None = None) -> list[Path]
     return [*written, audio]
 
 
-def island_html(kind: str, recording: str, view: dict, layers: tuple[str, ...], audio_suffix: str) -> str:
-    """The element a chapter's explorer cell prints for the page's script (see the module docstring)."""
+def island_html(kind: str, recording: str, view: dict, layers: tuple[str, ...], audio_suffix: str,
+                extra: dict | None = None) -> str:
+    """The element a chapter's explorer cell prints for the page's script (see the module docstring);
+    ``extra`` adds entries a kind needs (the collection explorer's data key)."""
     if kind not in KINDS:
         raise ValueError(f"unknown explorer kind {kind!r}: choose from {KINDS}")
-    config = {"kind": kind, "recording": recording, "audio": audio_suffix, "view": view, "layers": list(layers)}
+    config = {"kind": kind, "recording": recording, "audio": audio_suffix, "view": view, "layers": list(layers),
+              **(extra or {})}
     return f'<div class="musicnn-explorer" data-explorer="{escape(json.dumps(config))}"></div>'
 
 
