@@ -42,15 +42,21 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The page with the two explorers, written to disk and served on localhost: (folder, address)."""
+def store(two_model_collection) -> str:
+    return str(two_model_collection.path)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, store):
+    """The page with the two explorers (the collection's: a two-recording store), written to
+    disk and served on localhost: (folder, address)."""
     folder = tmp_path_factory.mktemp("past")
     key, suffix = recording_key(), default_audio().suffix.lower()
     islands = [island_html("backend", key, {"model": "MSD", "segment": 1}, ("cnn1",), suffix),
                island_html("collection", key, {"model": "MSD", "unit": DEFAULT_UNIT}, LAYERS, suffix,
-                           {"collection": collection_key(load("MSD"))})]
+                           {"collection": collection_key(load("MSD", store))})]
     standalone_page(folder, islands)
-    write_past(folder / "explore")
+    write_past(folder / "explore", store=store)
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield folder, f"http://127.0.0.1:{server.server_port}"
@@ -136,10 +142,10 @@ def test_backend_views_compute_the_package_values(site, browser):
     assert not problems, problems
 
 
-def test_collection_views_compute_the_package_values(site, browser):
+def test_collection_views_compute_the_package_values(site, browser, store):
     folder, origin = site
     page, problems = open_page(browser, f"{origin}/index.html", origin)
-    collections = {m: load(m) for m in ("MSD", "MTT")}
+    collections = {m: load(m, store) for m in ("MSD", "MTT")}
     rng = random.Random(16)
     for _ in range(20):
         model, unit = rng.choice(("MSD", "MTT")), rng.choice(NAMES)
@@ -166,7 +172,105 @@ def test_collection_views_compute_the_package_values(site, browser):
     assert not problems, problems
 
 
-def test_screenshot(site, browser):
+
+def act_and_compare(page, index: int, steps) -> None:
+    """Each step (a name and an action on the page) redraws the explorer and changes its pixels."""
+    for name, act in steps:
+        before, count = pixels(page, index), page.evaluate(f"window.__explorer[{index}].drawCount")
+        act()
+        page.wait_for_function(f"window.__explorer[{index}].drawCount > {count}", timeout=20_000)
+        assert (before != pixels(page, index)).any(), f"{name} changed no pixel"
+
+
+def test_every_backend_control_redraws_and_the_address_follows(site, browser):
     folder, origin = site
     page, problems = open_page(browser, f"{origin}/index.html", origin)
-    page.screenshot(path="/tmp/wt15b_shot.png", full_page=True)
+    root = page.locator(".mx-explorer").nth(BACKEND)
+    audio = root.locator("audio").get_attribute("src")
+    tag, row = root.locator("select[aria-label=tag]"), root.locator("select[aria-label='row of W']")
+    act_and_compare(page, BACKEND, [
+        ("segment", lambda: root.locator("input[type=range]").fill("4")),
+        ("model", lambda: root.locator("button[data-model=MTT]").click()),
+        ("tag", lambda: tag.select_option(index=3)),
+        ("row", lambda: row.select_option(index=2))])
+    view = page.evaluate(f"window.__explorer[{BACKEND}].view")
+    a = analyse(default_audio(), "MTT")
+    order = [a.tags[k] for k in np.argsort(-a.taggram[4], kind="stable")]
+    assert (view["model"], view["segment"], view["tag"]) == ("MTT", 4, order[3])
+    assert tag.locator("option").first.get_attribute("value") == order[0], "the top tag is not offered first"
+    assert row.input_value() == str(view["row"]) and tag.input_value() == view["tag"]
+    top = fb.attributions(a)[4].top_rows(view["tag"], 12)
+    assert row.locator("option").count() == 12 and view["row"] in top[:4].tolist()
+    assert root.locator("audio").get_attribute("src") != audio, "the player does not follow the row's winning frame"
+    frame = int(fb.winning_frames(a, 4, np.array([view["row"]]))[0])
+    start = max(0.0, a.segment_start_s[4] + frame * 0.016 - 0.5)
+    assert root.locator("audio").get_attribute("src").endswith(f"#t={start:.3f},{start + 1:.3f}")
+    assert f"tag={view['tag'].replace(' ', '+')}" in page.url and f"row={view['row']}" in page.url
+    assert not problems, problems
+
+
+def test_every_collection_control_redraws(site, browser):
+    folder, origin = site
+    page, problems = open_page(browser, f"{origin}/index.html", origin)
+    root = page.locator(".mx-explorer").nth(COLLECTION)
+    assert not root.locator("audio").is_visible() and "No player here" in root.inner_text()
+    act_and_compare(page, COLLECTION, [
+        ("model", lambda: root.locator("button[data-model=MTT]").click()),
+        ("unit", lambda: root.locator("select[aria-label=unit]").select_option(index=2)),
+        ("layer", lambda: root.locator("select[aria-label=layer]").select_option("cnn4")),
+        ("colour map", lambda: root.locator("select[aria-label=colours]").select_option("viridis")),
+        ("colour limits", lambda: (root.locator("input[aria-label='colour minimum']").fill("1"),
+                                   root.locator("input[aria-label='colour maximum']").fill("3"),
+                                   root.locator("input[aria-label='colour maximum']").press("Enter")))])
+    view = page.evaluate(f"window.__explorer[{COLLECTION}].view")
+    assert view["model"] == "MTT" and view["unit"].startswith("cnn4/") and (view["vmin"], view["vmax"]) == (1, 3)
+    good, shown = view, pixels(page, COLLECTION)
+    low = root.locator("input[aria-label='colour minimum']")
+    low.fill("5")
+    low.press("Enter")
+    assert "must be below" in root.locator(".mx-message").inner_text()
+    assert page.evaluate(f"window.__explorer[{COLLECTION}].view") == good
+    assert np.array_equal(pixels(page, COLLECTION), shown)
+    assert f"unit={view['unit']}" in page.url
+    assert not problems, problems
+
+
+def test_an_address_restores_a_view_and_a_bad_one_says_so(site, browser):
+    folder, origin = site
+    page, problems = open_page(browser, f"{origin}/index.html#explore?model=MTT&segment=3&tag=techno&row=700", origin)
+    view = page.evaluate(f"window.__explorer[{BACKEND}].view")
+    assert (view["model"], view["segment"], view["tag"], view["row"]) == ("MTT", 3, "techno", 700)
+    root = page.locator(".mx-explorer").nth(BACKEND)
+    assert root.locator("select[aria-label=tag]").input_value() == "techno"
+    assert root.locator("select[aria-label='row of W']").input_value() == "700"
+    page.close()
+    page, problems2 = open_page(browser, f"{origin}/index.html#explore?model=MTT&unit=cnn4/64x7/44&vmin=0&vmax=3", origin)
+    view = page.evaluate(f"window.__explorer[{COLLECTION}].view")
+    assert (view["model"], view["unit"], view["vmin"], view["vmax"]) == ("MTT", "cnn4/64x7/44", 0, 3)
+    assert page.locator(".mx-explorer").nth(COLLECTION).locator("select[aria-label=unit]").input_value() == "cnn4/64x7/44"
+    page.close()
+    for index, bad in ((BACKEND, "tag=nonsense"), (BACKEND, "row=753"), (BACKEND, "row=-1"), (BACKEND, "model=XYZ"),
+                       (BACKEND, "segment=99"), (COLLECTION, "unit=cnn4/64x7/64"), (COLLECTION, "unit=cnn5/64x7/1"),
+                       (COLLECTION, "vmin=a&vmax=1")):
+        page, more = open_page(browser, f"{origin}/index.html#explore?{bad}", origin)
+        view = page.evaluate(f"window.__explorer[{index}].view")
+        assert view["model"] == "MSD", bad
+        if index == COLLECTION:
+            assert view["unit"] == DEFAULT_UNIT, bad
+        else:
+            assert view["segment"] == 1, bad
+        message = page.locator(".mx-explorer").nth(index).locator(".mx-message").inner_text()
+        assert "showing the default view" in message and "\n" not in message, bad
+        assert not more, more
+        page.close()
+    assert not problems + problems2, problems + problems2
+
+
+def test_works_opened_from_disk(site, browser):
+    folder, _ = site
+    page, problems = open_page(browser, (folder / "index.html").as_uri(), "file://")
+    got = show(page, BACKEND, model="MTT", segment=2, tag="rock", row=None)
+    assert len(got["contributions"]) == 753 and len(got["series"]) == 187
+    got = show(page, COLLECTION, model="MTT", unit="cnn4/64x7/44")
+    assert len(got["examples"]) == 6
+    assert not problems, problems
