@@ -591,11 +591,12 @@
 
   KINDS.collection = {
     controls: ["model", "unit", "scale"],
-    layout(width) {
-      const w = width / 3, h = 250, boxes = [];
-      for (let i = 0; i < 6; i++) boxes.push({ x: (i % 3) * w, y: TOP + Math.floor(i / 3) * h, w, h });
-      boxes.push({ x: 0, y: TOP + 2 * h + 10, w: width / 2, h: 300 }, { x: width / 2 + 60, y: TOP + 2 * h + 10, w: width / 2 - 60, h: 300 });  // room for tag names
-      return { boxes, height: TOP + 2 * h + 320 };
+    layout(width) {  // the examples in three columns on a wide page, two on a narrow one
+      const cols = width >= 1000 ? 3 : 2, rows = 6 / cols, w = width / cols, h = 250, boxes = [];
+      for (let i = 0; i < 6; i++) boxes.push({ x: (i % cols) * w, y: TOP + Math.floor(i / cols) * h, w, h });
+      const y = TOP + rows * h + 10;
+      boxes.push({ x: 0, y, w: width / 2, h: 300 }, { x: width / 2 + 60, y, w: width / 2 - 60, h: 300 });  // room for tag names
+      return { boxes, height: y + 310, cols };
     },
     async load(ex) {
       const key = ex.config.collection;
@@ -624,7 +625,7 @@
       const yticks = [0, 32, 64, 95].map((b) => [(b - (pool - 1) / 2) / pool, `${b}\n${Math.round(hz[b]).toLocaleString("en")} Hz`]);
       c.examples.forEach((e, i) => {
         const h = P.heatmap(ctx, boxes[i], { data: e.M_dB, rows: c.bands, cols: c.cols, extent: [e.start_s - dt / 2, e.start_s + (c.cols * pool - 0.5) * dt, -0.5, c.bands - 0.5],
-          ...sc, title: `#${i + 1} ${e.label.slice(0, 24)}: max ${e.max.toFixed(2)}`, xlabel: "time in the track (s)", ylabel: "mel band", yticks, barLabel: i % 3 === 2 ? "M_dB" : "" });
+          ...sc, title: `#${i + 1} ${e.label.slice(0, 24)}: max ${e.max.toFixed(2)}`, xlabel: "time in the track (s)", ylabel: "mel band", yticks, barLabel: i % ex.layout.cols === ex.layout.cols - 1 ? "M_dB" : "" });
         const px = h.sx(e.start_s + e.frame * dt);
         ctx.save(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.2; ctx.setLineDash([4, 3]);
         ctx.beginPath(); ctx.moveTo(px, h.rect.y); ctx.lineTo(px, h.rect.y + h.rect.h); ctx.stroke(); ctx.restore();

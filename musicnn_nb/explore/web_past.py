@@ -100,7 +100,7 @@ def backend_part(a: Analysis) -> dict:
     packed.add("step", steps, "f8")
     packed.add("constant", np.stack([att.constant for att in atts]), "f8")
     packed.add("logit", np.stack([att.logits for att in atts]), "f8")
-    stages = [{"key": s.key, "label": s.label.replace("_", ""), "first_row": s.first_row, "stop_row": s.stop_row,
+    stages = [{"key": s.key, "label": s.label.replace("_1", "₁").replace("_2", "₂").replace("_3", "₃"), "first_row": s.first_row, "stop_row": s.stop_row,
                "color": to_hex(stage_color(s.key))} for s in fb.w_stages()]
     meta = {"model": a.model.name, "tags": list(a.tags), "stages": stages, "baseline": fb.BASELINE,
             "row_units": [fb.w_row_unit(r) for r in range(W_ROWS)]}

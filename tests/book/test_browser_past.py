@@ -138,7 +138,7 @@ def test_backend_views_compute_the_package_values(site, browser):
             assert shown == row, what
         assert_close(got["series"], a.W[segment, shown], f"{what} row {shown} of W")
         assert got["winner"] == int(fb.winning_frames(a, segment, np.array([shown]))[0]), what
-        assert got["stage"]["label"].replace("_", "") == fb.w_stages()[fb.stage_of_rows()[shown]].label.replace("_", "")
+        assert got["stage"]["key"] == fb.w_stages()[fb.stage_of_rows()[shown]].key, what
     assert not problems, problems
 
 
