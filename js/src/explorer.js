@@ -514,7 +514,8 @@
       ui.row = el("select", { "aria-label": "row of W" });
       ui.tag.addEventListener("change", () => change({ tag: ui.tag.value, row: null }));  // a new tag: its top row
       ui.row.addEventListener("change", () => change({ row: Number(ui.row.value) }));
-      return [label("tag", ui.tag), label("row of W", ui.row)];
+      ui.unitLink = el("a", { class: "mx-link" });  // the row's unit in the explorer of its chapter
+      return [label("tag", ui.tag), label("row of W", ui.row), ui.unitLink];
     },
     // The view with a tag of the model (default: the segment's top tag) and a row (default: the tag's top row).
     resolve(ex, v) {
@@ -580,6 +581,12 @@
       const rows = c.top.includes(v.row) ? c.top : [...c.top, v.row];
       ui.row.replaceChildren(...rows.map((r) => el("option", { value: String(r), text: `${r}: ${bd.meta.row_units[r]} (${signed(c.contributions[r], 3)})` })));
       ui.row.value = String(v.row);
+      const unit = bd.meta.row_units[v.row], page = (ex.config.unit_pages || {})[unit.split("/")[0]];
+      ui.unitLink.hidden = !page;
+      if (page) {
+        ui.unitLink.textContent = `open ${unit} in its chapter's explorer`;
+        ui.unitLink.href = `${page}#explore?model=${v.model}&segment=${v.segment}&unit=${unit}`;
+      }
     },
     // The second of the book's recording around the frame that wins the row's maximum.
     audio(ex, v) {

@@ -32,6 +32,8 @@ from musicnn_nb.present.sound import player
 N_ROWS = 12  # rows offered in the row control: the tag's largest contributions
 N_NAMED = 5  # rows labelled on the contributions panel
 MOMENT_S = 1.0  # seconds of audio around the winning frame
+UNIT_PAGES = {"cnn1": "08_cnn1_max.html", "cnn2": "10_cnn2.html", "cnn3": "11_cnn3.html",
+              "cnn4": "12_cnn4_w.html"}  # the chapter whose explorer shows a layer's units, beside this one
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,8 @@ class BackEndExplorer:
         (:mod:`musicnn_nb.explore.web_past` writes its data)."""
         v = self.view
         return island_html("backend", recording_key(self.path), {"model": v.model, "segment": v.segment, "tag": v.tag,
-                                                                 "row": v.row}, ("cnn1",), self.path.suffix.lower())
+                                                                 "row": v.row}, ("cnn1",), self.path.suffix.lower(),
+                           {"unit_pages": UNIT_PAGES})
 
     def show(self) -> BackEndExplorer:
         """Display the island the built page draws from, then the figure (also the static

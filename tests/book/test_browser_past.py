@@ -20,6 +20,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
+from musicnn_nb.explore.backend import UNIT_PAGES
 from musicnn_nb.explore.web import island_html, recording_key, standalone_page
 from musicnn_nb.explore.web_past import CONTRIBUTION_STEPS, M_DB_ERROR, collection_key, examples_m_db, write_past
 from musicnn_nb.facts import backend as fb
@@ -52,7 +53,7 @@ def site(tmp_path_factory, store):
     disk and served on localhost: (folder, address)."""
     folder = tmp_path_factory.mktemp("past")
     key, suffix = recording_key(), default_audio().suffix.lower()
-    islands = [island_html("backend", key, {"model": "MSD", "segment": 1}, ("cnn1",), suffix),
+    islands = [island_html("backend", key, {"model": "MSD", "segment": 1}, ("cnn1",), suffix, {"unit_pages": UNIT_PAGES}),
                island_html("collection", key, {"model": "MSD", "unit": DEFAULT_UNIT}, LAYERS, suffix,
                            {"collection": collection_key(load("MSD", store))})]
     standalone_page(folder, islands)
@@ -206,6 +207,9 @@ def test_every_backend_control_redraws_and_the_address_follows(site, browser):
     start = max(0.0, a.segment_start_s[4] + frame * 0.016 - 0.5)
     assert root.locator("audio").get_attribute("src").endswith(f"#t={start:.3f},{start + 1:.3f}")
     assert f"tag={view['tag'].replace(' ', '+')}" in page.url and f"row={view['row']}" in page.url
+    unit = fb.w_row_unit(view["row"])
+    link = root.locator("a", has_text="in its chapter's explorer").get_attribute("href")
+    assert link == f"{UNIT_PAGES[unit.split('/')[0]]}#explore?model=MTT&segment=4&unit={unit}"
     assert not problems, problems
 
 
