@@ -576,10 +576,16 @@
     },
     sync(ex, v) {
       const md = ex.models[v.model], bd = ex.past[v.model], c = ex.computed, ui = ex.ui;
-      ui.tag.replaceChildren(...tagsByWeight(md, v.segment).map(([t, w]) => el("option", { value: t, text: `${t} (${w.toFixed(2)})` })));
+      const tags = `${v.model} ${v.segment}`, rows = c.top.includes(v.row) ? c.top : [...c.top, v.row];
+      if (ui.tag.dataset.list !== tags) {  // the option lists change with these only
+        ui.tag.replaceChildren(...tagsByWeight(md, v.segment).map(([t, w]) => el("option", { value: t, text: `${t} (${w.toFixed(2)})` })));
+        ui.tag.dataset.list = tags;
+      }
       ui.tag.value = v.tag;
-      const rows = c.top.includes(v.row) ? c.top : [...c.top, v.row];
-      ui.row.replaceChildren(...rows.map((r) => el("option", { value: String(r), text: `${r}: ${bd.meta.row_units[r]} (${signed(c.contributions[r], 3)})` })));
+      if (ui.row.dataset.list !== `${tags} ${v.tag} ${rows}`) {
+        ui.row.replaceChildren(...rows.map((r) => el("option", { value: String(r), text: `${r}: ${bd.meta.row_units[r]} (${signed(c.contributions[r], 3)})` })));
+        ui.row.dataset.list = `${tags} ${v.tag} ${rows}`;
+      }
       ui.row.value = String(v.row);
       const unit = bd.meta.row_units[v.row], page = (ex.config.unit_pages || {})[unit.split("/")[0]];
       ui.unitLink.hidden = !page;
@@ -617,8 +623,11 @@
       const pick = (name, width) => cd.arrays[`${name}/${m}`].data.subarray(j * width, (j + 1) * width);
       const mdb = cd.arrays.M_dB, size = mdb.shape[1] * mdb.shape[2], step = cd.meta.m_db.top / cd.meta.m_db.levels;
       const maxima = pick("top_max", n), frames = pick("top_frame", n);
-      const examples = Array.from(pick("top", n), (e, i) => ({ ...cd.meta.examples[e], index: e, max: maxima[i], frame: frames[i],
-        M_dB: Float32Array.from(mdb.data.subarray(e * size, (e + 1) * size), (q) => q * step) }));
+      const examples = Array.from(pick("top", n), (e, i) => {
+        const codes = mdb.data.subarray(e * size, (e + 1) * size), values = new Float32Array(size);
+        for (let k = 0; k < size; k++) values[k] = codes[k] * step;
+        return { ...cd.meta.examples[e], index: e, max: maxima[i], frame: frames[i], M_dB: values };
+      });
       const bins = cd.arrays[`hist/${m}`].shape[1];
       return { examples, hist: pick("hist", bins), histRange: Array.from(pick("hist_range", 2)), open: cd.arrays[`open/${m}`].data[j],
                tags: Array.from(pick("tags", 10), (k) => cd.meta.tags[m][k]), r: pick("tag_r", 10), bands: mdb.shape[1], cols: mdb.shape[2] };

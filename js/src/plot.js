@@ -237,12 +237,14 @@
     const r = inner(box, false);
     const s = axes(ctx, r, o);
     const base = o.base || 0, half = (o.width || 0.8) / 2;
+    let color = null;  // set only when it changes: parsing a colour costs more than a bar
     ctx.save();
     ctx.beginPath(); ctx.rect(r.x, r.y, r.w, r.h); ctx.clip();
     for (let i = 0; i < o.values.length; i++) {
       const v = o.values[i];
       if (!Number.isFinite(v)) continue;
-      ctx.fillStyle = Array.isArray(o.colors) ? o.colors[i] : o.colors || "#1f77b4";
+      const c = Array.isArray(o.colors) ? o.colors[i] : o.colors || "#1f77b4";
+      if (c !== color) ctx.fillStyle = color = c;
       const [lo, hi] = v < base ? [v, base] : [base, v];
       if (o.horizontal) {
         const x0 = s.sx(lo), y0 = s.sy(o.at[i] + half);
