@@ -918,8 +918,8 @@
       const shared = this.shared, start = shared.meta.segment_start_s[v.segment];
       const src = this.kind.audio ? this.kind.audio(this, v)
         : `${HERE}${this.config.recording}${this.config.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
-      this.ui.audio.hidden = !src;
-      if (src && this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
+      if (!src) this.ui.audio.remove();  // an explorer without a player
+      else if (this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
     }
   }
 

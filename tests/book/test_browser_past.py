@@ -56,7 +56,9 @@ def site(tmp_path_factory, store):
     islands = [island_html("backend", key, {"model": "MSD", "segment": 1}, ("cnn1",), suffix, {"unit_pages": UNIT_PAGES}),
                island_html("collection", key, {"model": "MSD", "unit": DEFAULT_UNIT}, LAYERS, suffix,
                            {"collection": collection_key(load("MSD", store))})]
-    standalone_page(folder, islands)
+    text = standalone_page(folder, islands).read_text(encoding="utf-8")
+    for name, island in zip(("collection", "backend"), islands):  # one explorer a page, as in the book:
+        (folder / f"{name}.html").write_text(text.replace(island, ""), encoding="utf-8")  # addresses are per page
     write_past(folder / "explore", store=store)
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -74,8 +76,8 @@ def browser():
         b.close()
 
 
-def open_page(browser, url: str, origin: str):
-    """The page at ``url`` once both explorers have drawn, and the problems it reported."""
+def open_page(browser, url: str, origin: str, explorers: int = 2):
+    """The page at ``url`` once its explorers have drawn, and the problems it reported."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
@@ -84,7 +86,7 @@ def open_page(browser, url: str, origin: str):
     page.on("request", lambda r: problems.append(f"left the origin: {r.url}")
             if not r.url.startswith((origin, "data:", "blob:")) else None)
     page.goto(url)
-    page.wait_for_function("window.__explorer && window.__explorer.length === 2 && "
+    page.wait_for_function(f"window.__explorer && window.__explorer.length === {explorers} && "
                            "window.__explorer.every(e => e.drawCount > 0)", timeout=60_000)
     return page, problems
 
@@ -217,7 +219,7 @@ def test_every_collection_control_redraws(site, browser):
     folder, origin = site
     page, problems = open_page(browser, f"{origin}/index.html", origin)
     root = page.locator(".mx-explorer").nth(COLLECTION)
-    assert not root.locator("audio").is_visible() and "No player here" in root.inner_text()
+    assert root.locator("audio").count() == 0 and "No player here" in root.inner_text()
     act_and_compare(page, COLLECTION, [
         ("model", lambda: root.locator("button[data-model=MTT]").click()),
         ("unit", lambda: root.locator("select[aria-label=unit]").select_option(index=2)),
@@ -241,29 +243,31 @@ def test_every_collection_control_redraws(site, browser):
 
 def test_an_address_restores_a_view_and_a_bad_one_says_so(site, browser):
     folder, origin = site
-    page, problems = open_page(browser, f"{origin}/index.html#explore?model=MTT&segment=3&tag=techno&row=700", origin)
-    view = page.evaluate(f"window.__explorer[{BACKEND}].view")
+    page, problems = open_page(browser, f"{origin}/backend.html#explore?model=MTT&segment=3&tag=techno&row=700", origin, 1)
+    view = page.evaluate("window.__explorer[0].view")
     assert (view["model"], view["segment"], view["tag"], view["row"]) == ("MTT", 3, "techno", 700)
-    root = page.locator(".mx-explorer").nth(BACKEND)
+    root = page.locator(".mx-explorer").first
     assert root.locator("select[aria-label=tag]").input_value() == "techno"
     assert root.locator("select[aria-label='row of W']").input_value() == "700"
     page.close()
-    page, problems2 = open_page(browser, f"{origin}/index.html#explore?model=MTT&unit=cnn4/64x7/44&vmin=0&vmax=3", origin)
-    view = page.evaluate(f"window.__explorer[{COLLECTION}].view")
+    page, problems2 = open_page(browser, f"{origin}/collection.html#explore?model=MTT&unit=cnn4/64x7/44&vmin=0&vmax=3",
+                                origin, 1)
+    view = page.evaluate("window.__explorer[0].view")
     assert (view["model"], view["unit"], view["vmin"], view["vmax"]) == ("MTT", "cnn4/64x7/44", 0, 3)
-    assert page.locator(".mx-explorer").nth(COLLECTION).locator("select[aria-label=unit]").input_value() == "cnn4/64x7/44"
+    assert page.locator(".mx-explorer").first.locator("select[aria-label=unit]").input_value() == "cnn4/64x7/44"
     page.close()
     for index, bad in ((BACKEND, "tag=nonsense"), (BACKEND, "row=753"), (BACKEND, "row=-1"), (BACKEND, "model=XYZ"),
                        (BACKEND, "segment=99"), (COLLECTION, "unit=cnn4/64x7/64"), (COLLECTION, "unit=cnn5/64x7/1"),
                        (COLLECTION, "vmin=a&vmax=1")):
-        page, more = open_page(browser, f"{origin}/index.html#explore?{bad}", origin)
-        view = page.evaluate(f"window.__explorer[{index}].view")
+        name = "backend" if index == BACKEND else "collection"
+        page, more = open_page(browser, f"{origin}/{name}.html#explore?{bad}", origin, 1)
+        view = page.evaluate("window.__explorer[0].view")
         assert view["model"] == "MSD", bad
         if index == COLLECTION:
             assert view["unit"] == DEFAULT_UNIT, bad
         else:
             assert view["segment"] == 1, bad
-        message = page.locator(".mx-explorer").nth(index).locator(".mx-message").inner_text()
+        message = page.locator(".mx-message").inner_text()
         assert "showing the default view" in message and "\n" not in message, bad
         assert not more, more
         page.close()
