@@ -91,6 +91,11 @@ def quantised_contributions(a: Analysis) -> tuple[np.ndarray, np.ndarray]:
     return np.round(per_row / steps[..., None]).astype(np.int16), steps
 
 
+def _stage_label(stage: fb.Stage) -> str:
+    """A stage's name with Unicode subscripts (CNN₁ 38x7, V̂₁+V̂₂), as the figures' mathtext shows it."""
+    return stage.label.replace("_1", "₁").replace("_2", "₂").replace("_3", "₃")
+
+
 def backend_part(a: Analysis) -> dict:
     """One model's data for the back-end explorer (see the module docstring)."""
     atts = fb.attributions(a)
@@ -100,7 +105,7 @@ def backend_part(a: Analysis) -> dict:
     packed.add("step", steps, "f8")
     packed.add("constant", np.stack([att.constant for att in atts]), "f8")
     packed.add("logit", np.stack([att.logits for att in atts]), "f8")
-    stages = [{"key": s.key, "label": s.label.replace("_1", "₁").replace("_2", "₂").replace("_3", "₃"), "first_row": s.first_row, "stop_row": s.stop_row,
+    stages = [{"key": s.key, "label": _stage_label(s), "first_row": s.first_row, "stop_row": s.stop_row,
                "color": to_hex(stage_color(s.key))} for s in fb.w_stages()]
     meta = {"model": a.model.name, "tags": list(a.tags), "stages": stages, "baseline": fb.BASELINE,
             "row_units": [fb.w_row_unit(r) for r in range(W_ROWS)]}

@@ -53,7 +53,8 @@ def site(tmp_path_factory, store):
     disk and served on localhost: (folder, address)."""
     folder = tmp_path_factory.mktemp("past")
     key, suffix = recording_key(), default_audio().suffix.lower()
-    islands = [island_html("backend", key, {"model": "MSD", "segment": 1}, ("cnn1",), suffix, {"unit_pages": UNIT_PAGES}),
+    islands = [island_html("backend", key, {"model": "MSD", "segment": 1}, ("cnn1",), suffix,
+                           {"unit_pages": UNIT_PAGES}),
                island_html("collection", key, {"model": "MSD", "unit": DEFAULT_UNIT}, LAYERS, suffix,
                            {"collection": collection_key(load("MSD", store))})]
     text = standalone_page(folder, islands).read_text(encoding="utf-8")
@@ -243,7 +244,8 @@ def test_every_collection_control_redraws(site, browser):
 
 def test_an_address_restores_a_view_and_a_bad_one_says_so(site, browser):
     folder, origin = site
-    page, problems = open_page(browser, f"{origin}/backend.html#explore?model=MTT&segment=3&tag=techno&row=700", origin, 1)
+    address = "#explore?model=MTT&segment=3&tag=techno&row=700"
+    page, problems = open_page(browser, f"{origin}/backend.html{address}", origin, 1)
     view = page.evaluate("window.__explorer[0].view")
     assert (view["model"], view["segment"], view["tag"], view["row"]) == ("MTT", 3, "techno", 700)
     root = page.locator(".mx-explorer").first
