@@ -9,7 +9,8 @@ holds M_dB of every segment (the same for both models) and the colour maps; one 
 model holds its input batch-norm (M̂_dB is an affine map of M_dB), every unit's kernel,
 bias and batch-norm, U (rows constant over the recording stored as one number), V̂_1-V̂_3
 and the taggram. The page computes what is cheap (a CNN_1 unit's maps, a mid-end unit's
-series) and reads the rest.
+series) and reads the rest. Chapters 13 and 14's explorers add their own data
+(:mod:`musicnn_nb.explore.web_past`).
 
 A chapter's explorer cell prints an island (:func:`island_html`): an empty element naming
 the kind of explorer, its layers and its first view. With JavaScript off, or in a live
