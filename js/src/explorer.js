@@ -657,7 +657,7 @@
       const n = c.tags.length;
       P.bars(ctx, boxes[7], { at: Float64Array.from({ length: n }, (_, i) => n - 1 - i), values: c.r, horizontal: true, width: 0.8, zero: true,
         colors: Array.from(c.r, (r) => (r > 0 ? "#d62728" : "#1f77b4")), xlim: [-1, 1], ylim: [-0.6, n - 0.4],
-        yticks: c.tags.map((t, i) => [n - 1 - i, t]), title: `tags it goes with (${n} strongest correlations)`, xlabel: "correlation over segments: unit's mean vs tag weight" });
+        yticks: c.tags.map((t, i) => [n - 1 - i, t]), title: `tags it goes with (${n} strongest correlations)`, xlabel: "correlation of its mean with the tag's weight" });
     },
     audio: () => null,
   };
