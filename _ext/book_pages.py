@@ -78,6 +78,12 @@ def _write_explorer_data(app, exception):
             raise RuntimeError(f"{page.name}: an explorer shows another recording than the book's "
                                f"({key}); the page could not load its data.")
     install(Path(app.outdir) / "_static" / EXPLORE)
+    from musicnn_nb.explore.web_past import PAST_KINDS, write_past
+
+    texts = [page.read_text(encoding="utf-8") for page in pages]
+    kinds = tuple(k for k in PAST_KINDS if any(f"&quot;kind&quot;: &quot;{k}&quot;" in text for text in texts))
+    if kinds:  # chapters 13 and 14: the back end's split of the logits, the collection's summaries
+        write_past(Path(app.outdir) / "_static" / EXPLORE, kinds)
 
 
 def _strip_downloads(app, exception):

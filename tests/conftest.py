@@ -129,3 +129,15 @@ def small_collection(tmp_path_factory):
     (folder / "example.flac").write_bytes(shipped_example().read_bytes())
     (folder / "clip.mp3").write_bytes(CLIP.read_bytes())
     return collect(folder, tmp_path_factory.mktemp("store") / "s", ["MSD"], workers=1, progress=False)
+
+
+@pytest.fixture(scope="session")
+def two_model_collection(tmp_path_factory):
+    """A collect store of the same two recordings for both models (the page's collection explorer)."""
+    from musicnn_nb.collect import collect
+    from musicnn_nb.model.audio import shipped_example
+
+    folder = tmp_path_factory.mktemp("collection2")
+    (folder / "example.flac").write_bytes(shipped_example().read_bytes())
+    (folder / "clip.mp3").write_bytes(CLIP.read_bytes())
+    return collect(folder, tmp_path_factory.mktemp("store") / "s", ["MSD", "MTT"], workers=1, progress=False)

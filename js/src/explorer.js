@@ -1,7 +1,8 @@
 // The book's explorers in the built pages: every view computed in the reader's browser.
 //
 // A chapter's explorer cell prints an island, <div class="musicnn-explorer" data-explorer=...>,
-// naming its kind (unit, midend, input, taggram, segmentation), layers, recording and first
+// naming its kind (unit, midend, input, taggram, segmentation; backend and collection for
+// chapters 13 and 14), layers, recording and first
 // view. This script replaces the cell's static figure and saved controls with live controls
 // and a canvas figure, computed from the data the build wrote once per book next to this
 // file (<recording>.shared.js, <recording>.<model>.js; see musicnn_nb/explore/web.py).
@@ -433,6 +434,234 @@
     },
   };
 
+  // ---------------------------------------------------------------- past the series (chapters 13-14)
+  // Their data (musicnn_nb/explore/web_past.py) packs typed arrays: each array's bytes grouped
+  // by position in the element, deflated, base64. A kind may add hooks to the Explorer:
+  // load(ex, firstView) once at start, build(ex, label) -> extra controls, resolve(ex, view),
+  // fromAddress(ex, query, view) -> what it refuses or null, address(view, query),
+  // sync(ex, view), audio(ex, view) -> the player's source or null (no player).
+  const TYPED = { f4: Float32Array, f8: Float64Array, i2: Int16Array, i4: Int32Array, u1: Uint8Array };
+
+  async function inflateBytes(base64) {
+    const text = atob(base64), packed = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) packed[i] = text.charCodeAt(i);
+    const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
+  // A packed data file, decoded into named typed arrays (loaded once per page).
+  function packedPart(key, file) {
+    if (!loading[key]) {
+      loading[key] = loadScript(`${HERE}${file}`).then(async () => {
+        const raw = window[REGISTRY][key];
+        delete window[REGISTRY][key];
+        const all = await inflateBytes(raw.blob), arrays = {};
+        for (const [name, [dtype, offset, shape]] of Object.entries(raw.index)) {
+          const T = TYPED[dtype], size = shape.reduce((a, b) => a * b, 1), k = T.BYTES_PER_ELEMENT;
+          const bytes = new Uint8Array(size * k);
+          for (let b = 0; b < k; b++) for (let i = 0, o = offset + b * size; i < size; i++) bytes[i * k + b] = all[o + i];
+          arrays[name] = { data: new T(bytes.buffer), shape };
+        }
+        return { meta: raw.meta, arrays };
+      });
+    }
+    return loading[key];
+  }
+
+  const W_ROWS = 753, BACKEND_ROWS = 12, BACKEND_NAMED = 5, MOMENT_S = 1.0;
+
+  // Row r of W on segment s: U's rows, then V̂1, V̂1+V̂2, V̂1+V̂2+V̂3 (float32 sums, as the package).
+  function wRow(md, s, r) {
+    if (r < 561) return uSegment(md, s).subarray(r * F, (r + 1) * F);
+    const blocks = r < 625 ? ["V1_hat"] : r < 689 ? ["V1_hat", "V2_hat"] : ["V1_hat", "V2_hat", "V3_hat"];
+    const i = r < 625 ? r - 561 : r < 689 ? r - 625 : r - 689, out = new Float32Array(F);
+    for (const b of blocks) { const x = segmentOf(md, b, s); for (let t = 0; t < F; t++) out[t] += x[i * F + t]; }
+    return out;
+  }
+
+  // The model's tags, the segment's largest weight first: [[tag, weight, index], ...].
+  function tagsByWeight(md, s) {
+    const w = segmentOf(md, "taggram", s);
+    return md.meta.tags.map((t, k) => [t, w[k], k]).sort((a, b) => b[1] - a[1] || a[2] - b[2]);
+  }
+
+  // The split of tag k's logit over the rows of W on segment s (int16 codes times their step).
+  function contributionsOf(bd, s, k) {
+    const c = bd.arrays.contributions, tags = c.shape[1], n = c.shape[2], at = s * tags + k, step = bd.arrays.step.data[at];
+    return Float64Array.from(c.data.subarray(at * n, (at + 1) * n), (q) => q * step);
+  }
+
+  function topRows(values, n) {
+    return Array.from(values.keys()).sort((a, b) => Math.abs(values[b]) - Math.abs(values[a]) || a - b).slice(0, n);
+  }
+
+  function signed(x, digits) { return `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(digits)}`; }
+
+  KINDS.backend = {
+    controls: ["model", "segment"],
+    layout: (width) => ({ boxes: [{ x: 0, y: TOP + 14, w: width, h: 340 }, { x: 0, y: TOP + 364, w: width, h: 230 }], height: TOP + 604 }),
+    async load(ex, first) {
+      ex.past = {};
+      for (const m of MODELS) {
+        const key = `${ex.config.recording}/backend-${m}`;
+        ex.past[m] = await packedPart(key, `${ex.config.recording}.backend-${m}.js`);
+      }
+      Object.assign(ex.defaultView, { tag: first.tag ?? null, row: first.row ?? null });
+    },
+    build(ex, label) {
+      const ui = ex.ui, change = (partial) => ex.setView({ ...ex.view, ...partial }, { fromControl: true });
+      ui.tag = el("select", { "aria-label": "tag" });
+      ui.row = el("select", { "aria-label": "row of W" });
+      ui.tag.addEventListener("change", () => change({ tag: ui.tag.value, row: null }));  // a new tag: its top row
+      ui.row.addEventListener("change", () => change({ row: Number(ui.row.value) }));
+      ui.unitLink = el("a", { class: "mx-link" });  // the row's unit in the explorer of its chapter
+      return [label("tag", ui.tag), label("row of W", ui.row), ui.unitLink];
+    },
+    // The view with a tag of the model (default: the segment's top tag) and a row (default: the tag's top row).
+    resolve(ex, v) {
+      const md = ex.models[v.model], tags = md.meta.tags;
+      const tag = tags.includes(v.tag) ? v.tag : tagsByWeight(md, v.segment)[0][0];
+      const row = Number.isInteger(v.row) && v.row >= 0 && v.row < W_ROWS ? v.row
+        : topRows(contributionsOf(ex.past[v.model], v.segment, tags.indexOf(tag)), 1)[0];
+      return [{ ...v, tag, row }, null];
+    },
+    fromAddress(ex, q, v) {
+      if (q.has("tag")) { if (!ex.models[v.model].meta.tags.includes(q.get("tag"))) return `tag "${q.get("tag")}"`; v.tag = q.get("tag"); }
+      if (q.has("row")) { const r = q.get("row"); if (!/^\d+$/.test(r) || Number(r) >= W_ROWS) return `row "${r}" of W`; v.row = Number(r); }
+      return null;
+    },
+    address(v, q) { q.set("tag", v.tag); q.set("row", String(v.row)); },
+    compute(ex, md, v) {
+      const bd = ex.past[v.model], s = v.segment, tags = md.meta.tags, k = tags.indexOf(v.tag), at = s * tags.length + k;
+      const contributions = contributionsOf(bd, s, k), series = wRow(md, s, v.row);
+      let winner = 0, mean = 0;
+      for (let t = 0; t < F; t++) { if (series[t] > series[winner]) winner = t; mean += series[t]; }
+      return { contributions, series, winner, mean: mean / F, top: topRows(contributions, BACKEND_ROWS),
+               stage: bd.meta.stages.find((x) => v.row >= x.first_row && v.row < x.stop_row),
+               constant: bd.arrays.constant.data[at], logit: bd.arrays.logit.data[at], weight: segmentOf(md, "taggram", s)[k] };
+    },
+    draw(ex, ctx, c, v) {
+      const shared = ex.shared, bd = ex.past[v.model], [topBox, rowBox] = ex.layout.boxes;
+      let total = 0, span = 0;
+      for (const x of c.contributions) { total += x; span = Math.max(span, Math.abs(x)); }
+      span = span || 1;
+      P.text(ctx, `${v.model}, ${segmentTitle(shared, v.segment)}: “${v.tag}” (weight ${c.weight.toFixed(2)})`, ex.width / 2, 10, "center", "middle", "bold 13px sans-serif");
+      P.text(ctx, `logit ${c.logit.toFixed(2)} = constant ${c.constant.toFixed(2)} + Σ rows ${total.toFixed(2)}, each row relative to ${bd.meta.baseline}`, ex.width / 2, 27, "center", "middle", "12px sans-serif");
+      let x = 62;  // the stages' colours, in one line
+      for (const st of bd.meta.stages) {
+        ctx.fillStyle = st.color; ctx.fillRect(x, 40, 12, 10);
+        P.text(ctx, st.label, x + 16, 45, "left", "middle");
+        ctx.font = "11px sans-serif"; x += 28 + ctx.measureText(st.label).width;
+      }
+      const colors = new Array(W_ROWS);
+      for (const st of bd.meta.stages) colors.fill(st.color, st.first_row, st.stop_row);
+      const h = P.bars(ctx, topBox, { at: Float64Array.from({ length: W_ROWS }, (_, i) => i), values: c.contributions, width: 1, colors, zero: true,
+        xlim: [-5, W_ROWS + 4], ylim: [-1.25 * span, 1.25 * span], title: "each row of W's contribution (its maximum and mean together)",
+        xlabel: "row of W", ylabel: "contribution to the logit" });
+      ctx.save(); ctx.strokeStyle = "#000"; ctx.lineWidth = 0.6; ctx.setLineDash([1, 3]);
+      for (const st of bd.meta.stages.slice(1)) { const px = h.sx(st.first_row - 0.5); ctx.beginPath(); ctx.moveTo(px, h.rect.y); ctx.lineTo(px, h.rect.y + h.rect.h); ctx.stroke(); }
+      ctx.setLineDash([]); ctx.strokeStyle = "rgba(0,0,0,0.4)"; ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(h.sx(v.row), h.rect.y); ctx.lineTo(h.sx(v.row), h.rect.y + h.rect.h); ctx.stroke(); ctx.restore();
+      for (const r of c.top.slice(0, BACKEND_NAMED)) {
+        const up = c.contributions[r] >= 0;
+        P.text(ctx, String(r), h.sx(r), h.sy(c.contributions[r]) + (up ? -3 : 3), "center", up ? "bottom" : "top");
+      }
+      const t = times(shared), dt = shared.meta.frame_seconds, [lo, hi] = range(c.series);
+      const unit = bd.meta.row_units[v.row], contribution = c.contributions[v.row];
+      const r = P.lines(ctx, rowBox, { series: [{ x: t, y: c.series, color: c.stage.color }, { x: [t[0], t[F - 1]], y: [c.mean, c.mean], color: c.stage.color, dash: [2, 3] }],
+        xlim: [-dt, t[F - 1] + dt], ylim: [P.valueRange(lo, hi)[0], hi + 0.15 * (hi - lo || 1)], title: `row ${v.row} of W (${unit}, ${c.stage.label}): contribution ${signed(contribution, 3)}; ▼ the frame that wins its maximum, dotted: its mean`,
+        xlabel: SEGMENT_TIME, ylabel: "value" });
+      const px = r.sx(t[c.winner]), py = r.sy(c.series[c.winner]);
+      ctx.fillStyle = "#000"; ctx.beginPath(); ctx.moveTo(px - 5, py - 10); ctx.lineTo(px + 5, py - 10); ctx.lineTo(px, py - 2); ctx.fill();
+    },
+    sync(ex, v) {
+      const md = ex.models[v.model], bd = ex.past[v.model], c = ex.computed, ui = ex.ui;
+      const tags = `${v.model} ${v.segment}`, rows = c.top.includes(v.row) ? c.top : [...c.top, v.row];
+      if (ui.tag.dataset.list !== tags) {  // the option lists change with these only
+        ui.tag.replaceChildren(...tagsByWeight(md, v.segment).map(([t, w]) => el("option", { value: t, text: `${t} (${w.toFixed(2)})` })));
+        ui.tag.dataset.list = tags;
+      }
+      ui.tag.value = v.tag;
+      if (ui.row.dataset.list !== `${tags} ${v.tag} ${rows}`) {
+        ui.row.replaceChildren(...rows.map((r) => el("option", { value: String(r), text: `${r}: ${bd.meta.row_units[r]} (${signed(c.contributions[r], 3)})` })));
+        ui.row.dataset.list = `${tags} ${v.tag} ${rows}`;
+      }
+      ui.row.value = String(v.row);
+      const unit = bd.meta.row_units[v.row], page = (ex.config.unit_pages || {})[unit.split("/")[0]];
+      ui.unitLink.hidden = !page;
+      if (page) {
+        ui.unitLink.textContent = `open ${unit} in its chapter's explorer`;
+        ui.unitLink.href = `${page}#explore?model=${v.model}&segment=${v.segment}&unit=${unit}`;
+      }
+    },
+    // The second of the book's recording around the frame that wins the row's maximum.
+    audio(ex, v) {
+      const shared = ex.shared, centre = shared.meta.segment_start_s[v.segment] + ex.computed.winner * shared.meta.frame_seconds;
+      const start = Math.max(0, centre - MOMENT_S / 2);
+      return `${HERE}${ex.config.recording}${ex.config.audio}#t=${start.toFixed(3)},${(start + MOMENT_S).toFixed(3)}`;
+    },
+  };
+
+  KINDS.collection = {
+    controls: ["model", "unit", "scale"],
+    layout(width) {  // the examples in three columns on a wide page, two on a narrow one
+      const cols = width >= 1000 ? 3 : 2, rows = 6 / cols, w = width / cols, h = 250, boxes = [];
+      for (let i = 0; i < 6; i++) boxes.push({ x: (i % cols) * w, y: TOP + Math.floor(i / cols) * h, w, h });
+      const y = TOP + rows * h + 10;
+      boxes.push({ x: 0, y, w: width / 2, h: 300 }, { x: width / 2 + 60, y, w: width / 2 - 60, h: 300 });  // room for tag names
+      return { boxes, height: y + 310, cols };
+    },
+    async load(ex) {
+      const key = ex.config.collection;
+      ex.collection = await packedPart(`collection/${key}`, `collection.${key}.js`);
+    },
+    build() {
+      return [el("span", { class: "mx-note", text: "No player here: the collection's recordings are not part of the built site (they would take it past its size budget). Run the chapter in Jupyter to hear a unit's strongest segment." })];
+    },
+    compute(ex, md, v) {
+      const cd = ex.collection, j = cd.meta.units.indexOf(v.unit), n = cd.meta.top, m = v.model;
+      const pick = (name, width) => cd.arrays[`${name}/${m}`].data.subarray(j * width, (j + 1) * width);
+      const mdb = cd.arrays.M_dB, size = mdb.shape[1] * mdb.shape[2], step = cd.meta.m_db.top / cd.meta.m_db.levels;
+      const maxima = pick("top_max", n), frames = pick("top_frame", n);
+      const examples = Array.from(pick("top", n), (e, i) => {
+        const codes = mdb.data.subarray(e * size, (e + 1) * size), values = new Float32Array(size);
+        for (let k = 0; k < size; k++) values[k] = codes[k] * step;
+        return { ...cd.meta.examples[e], index: e, max: maxima[i], frame: frames[i], M_dB: values };
+      });
+      const bins = cd.arrays[`hist/${m}`].shape[1];
+      return { examples, hist: pick("hist", bins), histRange: Array.from(pick("hist_range", 2)), open: cd.arrays[`open/${m}`].data[j],
+               tags: Array.from(pick("tags", 10), (k) => cd.meta.tags[m][k]), r: pick("tag_r", 10), bands: mdb.shape[1], cols: mdb.shape[2] };
+    },
+    draw(ex, ctx, c, v) {
+      const cd = ex.collection, shared = ex.shared, boxes = ex.layout.boxes, dt = cd.meta.m_db.frame_seconds, pool = cd.meta.m_db.pool;
+      P.text(ctx, `${v.unit} (${v.model}) over ${cd.meta.n_segments.toLocaleString("en")} segments of ${cd.meta.n_files} recordings`, ex.width / 2, 10, "center", "middle", "bold 13px sans-serif");
+      P.text(ctx, `its ${c.examples.length} strongest segments: M_dB (${pool} × ${pool} means), the frame of the unit's maximum dashed`, ex.width / 2, 27, "center", "middle", "12px sans-serif");
+      const sc = colourScale(shared, 0, 4, v, false), hz = cd.meta.m_db.mel_hz;
+      c.scales = { M_dB: sc };
+      const yticks = [0, 32, 64, 95].map((b) => [(b - (pool - 1) / 2) / pool, `${b}\n${Math.round(hz[b]).toLocaleString("en")} Hz`]);
+      c.examples.forEach((e, i) => {
+        const h = P.heatmap(ctx, boxes[i], { data: e.M_dB, rows: c.bands, cols: c.cols, extent: [e.start_s - dt / 2, e.start_s + (c.cols * pool - 0.5) * dt, -0.5, c.bands - 0.5],
+          ...sc, title: `#${i + 1} ${e.label.slice(0, 24)}: max ${e.max.toFixed(2)}`, xlabel: "time in the track (s)", ylabel: "mel band", yticks, barLabel: i % ex.layout.cols === ex.layout.cols - 1 ? "M_dB" : "" });
+        const px = h.sx(e.start_s + e.frame * dt);
+        ctx.save(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.2; ctx.setLineDash([4, 3]);
+        ctx.beginPath(); ctx.moveTo(px, h.rect.y); ctx.lineTo(px, h.rect.y + h.rect.h); ctx.stroke(); ctx.restore();
+      });
+      const [lo, hi] = c.histRange, bins = c.hist.length, width = (hi - lo) / bins;
+      let most = 1;
+      for (const n of c.hist) most = Math.max(most, n);
+      const decades = Math.ceil(Math.log10(most) + 1e-9);
+      P.bars(ctx, boxes[6], { at: Float64Array.from({ length: bins }, (_, i) => lo + (i + 0.5) * width), values: Float64Array.from(c.hist, (n) => (n > 0 ? Math.log10(n) : NaN)),
+        width, base: -0.2, xlim: [lo - width, hi + width], ylim: [-0.2, Math.max(decades, Math.log10(most) + 0.2)],
+        yticks: Array.from({ length: decades + 1 }, (_, d) => [d, String(10 ** d)]),
+        title: `rectifier open on ${Math.round(c.open * 100)}% of frames; per-segment maxima`, xlabel: `maximum of the unit's row over a segment (${cd.meta.n_segments.toLocaleString("en")} segments)`, ylabel: "segments (log scale)" });
+      const n = c.tags.length;
+      P.bars(ctx, boxes[7], { at: Float64Array.from({ length: n }, (_, i) => n - 1 - i), values: c.r, horizontal: true, width: 0.8, zero: true,
+        colors: Array.from(c.r, (r) => (r > 0 ? "#d62728" : "#1f77b4")), xlim: [-1, 1], ylim: [-0.6, n - 0.4],
+        yticks: c.tags.map((t, i) => [n - 1 - i, t]), title: `tags it goes with (${n} strongest correlations)`, xlabel: "correlation of its mean with the tag's weight" });
+    },
+    audio: () => null,
+  };
+
   // ---------------------------------------------------------------- the explorer
   function el(tag, attrs = {}, children = []) {
     const e = document.createElement(tag);
@@ -458,6 +687,7 @@
                            auto: first.vmin == null && first.vmax == null, vmin: first.vmin ?? -10, vmax: first.vmax ?? 10,
                            cmap: first.cmap || "automatic", group: "all", nontrivial: true };
       await this.model(this.defaultView.model);
+      if (this.kind.load) await this.kind.load(this, first);
       if (this.defaultView.unit) this.defaultView.nontrivial = this.nontrivial(this.defaultView.model, this.defaultView.unit);
       this.build();
       const [view, problem] = await this.fromAddress();
@@ -527,6 +757,8 @@
       if (q.has("cmap")) { if (!(q.get("cmap") in this.shared.meta.colormaps)) return refuse(`colour map "${q.get("cmap")}"`); v.cmap = q.get("cmap"); }
       await this.model(v.model);
       if (v.unit) { v.group = "all"; v.nontrivial = v.nontrivial && this.nontrivial(v.model, v.unit); }
+      const refused = this.kind.fromAddress && this.kind.fromAddress(this, q, v);
+      if (refused) return refuse(refused);
       return [v, null];
     }
 
@@ -535,6 +767,7 @@
       if (v.unit) q.set("unit", v.unit);
       if (!v.auto) { q.set("vmin", String(v.vmin)); q.set("vmax", String(v.vmax)); }
       if (v.cmap !== "automatic") q.set("cmap", v.cmap);
+      if (this.kind.address) this.kind.address(v, q);
       return `#explore?${q.toString().replace(/%2F/g, "/")}`;
     }
 
@@ -569,6 +802,7 @@
         ui.cmap = el("select", { "aria-label": "colours" }, ["automatic", ...Object.keys(this.shared.meta.colormaps)].map((m) => el("option", { value: m, text: m })));
         rows.push(row(label("automatic colour scale", ui.auto), label("min", ui.vmin), label("max", ui.vmax), label("colours", ui.cmap)));
       }
+      if (this.kind.build) rows.push(row(...this.kind.build(this, label)));
       ui.message = el("div", { class: "mx-message", role: "status" });
       ui.canvas = el("canvas", { class: "mx-figure", role: "img" });
       ui.audio = el("audio", { controls: "", preload: "metadata", class: "mx-audio" });
@@ -617,6 +851,7 @@
 
     // Complete a view: a layer and unit list consistent with the filters; null and a reason if none is.
     resolve(v) {
+      if (this.kind.resolve) return this.kind.resolve(this, v);
       if (!this.kind.controls.includes("unit")) return [v, null];
       const options = this.units(v.model, this.layerOf(v.unit), v.group, v.nontrivial);
       if (!options.length) return [null, "No unit passes these filters: the current unit stays."];
@@ -679,15 +914,18 @@
         ui.vmax.value = String(v.auto && sc ? Number(sc.vmax.toPrecision(4)) : v.vmax);
         ui.cmap.value = v.cmap;
       }
+      if (this.kind.sync) this.kind.sync(this, v);
       const shared = this.shared, start = shared.meta.segment_start_s[v.segment];
-      const src = `${HERE}${this.config.recording}${this.config.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
-      if (this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
+      const src = this.kind.audio ? this.kind.audio(this, v)
+        : `${HERE}${this.config.recording}${this.config.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
+      if (!src) this.ui.audio.remove();  // an explorer without a player
+      else if (this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
     }
   }
 
   const STYLE = `.mx-explorer{font:13px sans-serif;margin:.5em 0}.mx-row{display:flex;flex-wrap:wrap;gap:.3em 1.2em;align-items:center;margin:.25em 0}
 .mx-toggle{border:1px solid #888;background:#f4f4f4;padding:.15em .8em;cursor:pointer}.mx-toggle[aria-pressed=true]{background:#1f77b4;color:#fff}
-.mx-message{color:#b00020;min-height:1.2em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.mx-scroll{overflow-x:auto}.mx-audio{height:2em}`;
+.mx-message{color:#b00020;min-height:1.2em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.mx-scroll{overflow-x:auto}.mx-audio{height:2em}.mx-note{color:#555}`;
 
   window.__explorer = [];
   function startAll() {

@@ -1,5 +1,5 @@
 // Canvas figures for the book's explorers: heat maps with colour bars, line, stem and dot
-// plots, axes with ticks in physical units and titles. Small on purpose: an explorer redraws
+// plots, bars, axes with ticks in physical units and titles. Small on purpose: an explorer redraws
 // its whole figure on every change and must stay inside one frame (16 ms).
 // A classic script (not a module), so that it also loads from file://. Defines window.MusicnnPlot.
 (function () {
@@ -230,11 +230,44 @@
     return { rect: r, ...s };
   }
 
+  // Bars from `base` (default 0) to each value: vertical bars centred on positions `at`, or
+  // horizontal ones (o.horizontal) with `at` on the y axis. o: at, values (NaN: no bar), width (in
+  // data units), colors (one or one per bar), base, zero (a grey line at 0), and the axes' options.
+  function bars(ctx, box, o) {
+    const r = inner(box, false);
+    const s = axes(ctx, r, o);
+    const base = o.base || 0, half = (o.width || 0.8) / 2;
+    let color = null;  // set only when it changes: parsing a colour costs more than a bar
+    ctx.save();
+    ctx.beginPath(); ctx.rect(r.x, r.y, r.w, r.h); ctx.clip();
+    for (let i = 0; i < o.values.length; i++) {
+      const v = o.values[i];
+      if (!Number.isFinite(v)) continue;
+      const c = Array.isArray(o.colors) ? o.colors[i] : o.colors || "#1f77b4";
+      if (c !== color) ctx.fillStyle = color = c;
+      const [lo, hi] = v < base ? [v, base] : [base, v];
+      if (o.horizontal) {
+        const x0 = s.sx(lo), y0 = s.sy(o.at[i] + half);
+        ctx.fillRect(x0, y0, Math.max(s.sx(hi) - x0, 0.5), s.sy(o.at[i] - half) - y0);
+      } else {
+        const x0 = s.sx(o.at[i] - half), y0 = s.sy(hi);
+        ctx.fillRect(x0, y0, Math.max(s.sx(o.at[i] + half) - x0, 1), Math.max(s.sy(lo) - y0, 0.5));
+      }
+    }
+    if (o.zero) {
+      ctx.strokeStyle = "#999"; ctx.lineWidth = 0.7; ctx.beginPath();
+      if (o.horizontal) { ctx.moveTo(s.sx(0), r.y); ctx.lineTo(s.sx(0), r.y + r.h); } else { ctx.moveTo(r.x, s.sy(0)); ctx.lineTo(r.x + r.w, s.sy(0)); }
+      ctx.stroke();
+    }
+    ctx.restore();
+    return { rect: r, ...s };
+  }
+
   // The range of values plus a 5 % margin (0.5 when flat), as the matplotlib explorers use.
   function valueRange(lo, hi) {
     const margin = 0.05 * (hi - lo) || 0.5;
     return [lo - margin, hi + margin];
   }
 
-  window.MusicnnPlot = { ticks, formatG, formatTicks, setup, heatmap, lines, axes, text, valueRange, lutIndex, inner };
+  window.MusicnnPlot = { ticks, formatG, formatTicks, setup, heatmap, lines, bars, axes, text, valueRange, lutIndex, inner };
 })();

@@ -2,8 +2,10 @@
 rows of W, coloured by stage, with the top rows named; choosing a row shows it over the segment
 with the frame that wins its maximum, and plays the audio around that frame.
 
-Small and self-contained on purpose (its state is one :class:`BackEndView`, its figure one
-function of that view), so that it can move to the browser like the other explorers.
+Its state is one :class:`BackEndView` and its figure one function of that view. In the built
+book the same explorer runs in the reader's browser (``KINDS.backend`` in js/src/explorer.js,
+data from :mod:`musicnn_nb.explore.web_past`), drawn from the island :meth:`BackEndExplorer.show`
+prints; with JavaScript off, the figure shown here is the static default.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from IPython.display import HTML, Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from musicnn_nb.explore.web import island_html, recording_key
 from musicnn_nb.explore.widgets import PNG_DPI, _shown_path, canvas_png
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.model.audio import default_audio
@@ -29,6 +32,8 @@ from musicnn_nb.present.sound import player
 N_ROWS = 12  # rows offered in the row control: the tag's largest contributions
 N_NAMED = 5  # rows labelled on the contributions panel
 MOMENT_S = 1.0  # seconds of audio around the winning frame
+UNIT_PAGES = {"cnn1": "08_cnn1_max.html", "cnn2": "10_cnn2.html", "cnn3": "11_cnn3.html",
+              "cnn4": "12_cnn4_w.html"}  # the chapter whose explorer shows a layer's units, beside this one
 
 
 @dataclass(frozen=True)
@@ -177,8 +182,18 @@ class BackEndExplorer:
         first, stop = fb.moment_window(a, v.segment, frame, MOMENT_S)
         return player(a.audio.samples[first:stop])
 
+    def island(self) -> str:
+        """The element from which the built page draws this explorer without a kernel
+        (:mod:`musicnn_nb.explore.web_past` writes its data)."""
+        v = self.view
+        return island_html("backend", recording_key(self.path), {"model": v.model, "segment": v.segment, "tag": v.tag,
+                                                                 "row": v.row}, ("cnn1",), self.path.suffix.lower(),
+                           {"unit_pages": UNIT_PAGES})
+
     def show(self) -> BackEndExplorer:
-        """Display the figure (also the static default), the controls and the player."""
+        """Display the island the built page draws from, then the figure (also the static
+        default), the controls and the player."""
+        display(HTML(self.island()))
         self._figure = display(Image(render(self.analysis, self.view, self.figsize)), display_id=True)
         display(self.controls)
         self._player = display(self.moment(), display_id=True)

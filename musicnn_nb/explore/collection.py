@@ -2,6 +2,9 @@
 
 Model, layer and unit controls over :func:`unit_figure`, and a player for the unit's
 strongest segment; the figure is also the static default, as in the book's other explorers.
+In the built book the same explorer runs in the reader's browser (``KINDS.collection`` in
+js/src/explorer.js, data from :mod:`musicnn_nb.explore.web_past`), without the player: the
+collection's audio is not part of the site.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from musicnn_nb.explore.web import island_html, recording_key
+from musicnn_nb.explore.web_past import collection_key
 from musicnn_nb.explore.widgets import canvas_png, unit_choices
 from musicnn_nb.facts.collection import MODELS, TOP, Collection, load
+from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import MusicnnNbError
 from musicnn_nb.model.spectrogram import FRAME_SECONDS
 from musicnn_nb.model.weights import LAYERS, load_model
@@ -127,8 +133,17 @@ class CollectionExplorer:
             self._image.update(Image(self.png()))
             self._player.update(self.player())
 
+    def island(self) -> str:
+        """The element from which the built page draws this explorer without a kernel; it reads
+        the book recording's shared data (colour maps, unit lists) and the collection's."""
+        audio = default_audio()
+        return island_html("collection", recording_key(audio), {"model": self.collection.model, "unit": self.unit},
+                           LAYERS, audio.suffix.lower(), {"collection": collection_key(self.collection)})
+
     def show(self) -> CollectionExplorer:
-        """Display figure (the static default), controls and the player."""
+        """Display the island the built page draws from, the figure (the static default), the
+        controls and the player."""
+        display(HTML(self.island()))
         self._image = display(Image(self.png()), display_id=True)
         display(self.controls)
         self._player = display(self.player(), display_id=True)

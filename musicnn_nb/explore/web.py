@@ -9,7 +9,8 @@ holds M_dB of every segment (the same for both models) and the colour maps; one 
 model holds its input batch-norm (M̂_dB is an affine map of M_dB), every unit's kernel,
 bias and batch-norm, U (rows constant over the recording stored as one number), V̂_1-V̂_3
 and the taggram. The page computes what is cheap (a CNN_1 unit's maps, a mid-end unit's
-series) and reads the rest.
+series) and reads the rest. Chapters 13 and 14's explorers add their own data
+(:mod:`musicnn_nb.explore.web_past`).
 
 A chapter's explorer cell prints an island (:func:`island_html`): an empty element naming
 the kind of explorer, its layers and its first view. With JavaScript off, or in a live
@@ -37,7 +38,7 @@ from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SAMPLE_RATE, SEGMEN
 from musicnn_nb.model.weights import GROUPS, LAYERS, Model, unit_name
 from musicnn_nb.present.plots import COLORMAPS, DIVERGING, SEQUENTIAL
 
-KINDS = ("unit", "midend", "input", "taggram", "segmentation")
+KINDS = ("unit", "midend", "input", "taggram", "segmentation", "backend", "collection")  # the last two: web_past
 MODEL_NAMES = ("MSD", "MTT")
 REGISTRY = "musicnnExplore"  # the global the data scripts fill
 KEY_CHARS = 16
@@ -164,11 +165,14 @@ def write_data(folder: str | Path, path: str | Path | None = None) -> list[Path]
     return [*written, audio]
 
 
-def island_html(kind: str, recording: str, view: dict, layers: tuple[str, ...], audio_suffix: str) -> str:
-    """The element a chapter's explorer cell prints for the page's script (see the module docstring)."""
+def island_html(kind: str, recording: str, view: dict, layers: tuple[str, ...], audio_suffix: str,
+                extra: dict | None = None) -> str:
+    """The element a chapter's explorer cell prints for the page's script (see the module docstring);
+    ``extra`` adds entries a kind needs (the collection explorer's data key)."""
     if kind not in KINDS:
         raise ValueError(f"unknown explorer kind {kind!r}: choose from {KINDS}")
-    config = {"kind": kind, "recording": recording, "audio": audio_suffix, "view": view, "layers": list(layers)}
+    config = {"kind": kind, "recording": recording, "audio": audio_suffix, "view": view, "layers": list(layers),
+              **(extra or {})}
     return f'<div class="musicnn-explorer" data-explorer="{escape(json.dumps(config))}"></div>'
 
 

@@ -45,3 +45,16 @@ def test_another_file_is_analysed_and_an_unreadable_one_is_refused(clip, tmp_pat
     explorer.open(clip)
     assert explorer.path == clip and explorer.analysis.path == clip
     assert explorer.view.tag == explorer.analysis.tags[int(np.argmax(explorer.analysis.taggram[0]))]
+
+
+def test_island_names_the_view_for_the_page(clip):
+    import html
+    import json
+
+    from musicnn_nb.explore.web import recording_key
+
+    explorer = BackEndExplorer(clip, BackEndView("MTT", 2))
+    config = json.loads(html.unescape(explorer.island().split('data-explorer="')[1].split('"></div>')[0]))
+    assert config["kind"] == "backend" and config["recording"] == recording_key(clip)
+    assert config["view"] == {"model": "MTT", "segment": 2, "tag": explorer.view.tag, "row": explorer.view.row}
+    assert set(config["unit_pages"]) == {"cnn1", "cnn2", "cnn3", "cnn4"}

@@ -23,3 +23,16 @@ def test_figure_marks_the_frame_of_each_maximum(small_collection):
     for k, i in enumerate(c.top("cnn4/64x7/44")):
         assert artists[k].get_xdata()[0] == c.starts[i] + c.argmax[i, j] * 0.016
     assert len(axes) == TOP + 2 and axes[TOP].get_xlabel().startswith("maximum")
+
+
+def test_island_names_the_unit_and_the_collection(small_collection):
+    import html
+    import json
+
+    from musicnn_nb.explore.web_past import collection_key
+
+    explorer = CollectionExplorer("MSD", "cnn4/64x7/44", store=str(small_collection.path))
+    config = json.loads(html.unescape(explorer.island().split('data-explorer="')[1].split('"></div>')[0]))
+    assert config["kind"] == "collection" and config["view"] == {"model": "MSD", "unit": "cnn4/64x7/44"}
+    assert config["collection"] == collection_key(load("MSD", str(small_collection.path)))
+    assert config["layers"] == ["cnn1", "cnn2", "cnn3", "cnn4"]

@@ -1,0 +1,212 @@
+"""Data for the explorers of chapters 13 and 14 in the built page ("Past the series").
+
+Like the other explorers (see :mod:`musicnn_nb.explore.web`), these two compute their views in
+the reader's browser from data the build writes once per book into ``_static/explore``, as
+classic scripts. What is cheaper to ship than to compute is shipped, and quantised where the
+page only draws it:
+
+* **Back end (chapter 13), one part per model, ``<recording>.backend-<model>.js``.** Every
+  segment's split of every tag's logit over the 753 rows of W
+  (:func:`musicnn_nb.facts.backend.attributions`), as int16 scaled by the largest magnitude of
+  its (segment, tag) array: each value is off by at most that magnitude / 65,534
+  (:data:`CONTRIBUTION_STEPS`). Computing it in the page would need the 1,506 x 200 dense
+  kernel of each model, three times the size for the book's ten segments. The constant and
+  the logit of each (segment, tag) ship as float64; the rows of W themselves (for the row's
+  series and the frame that wins its maximum) the page builds from the model part it already
+  loads for the other explorers, and the player plays the book's recording around that frame.
+* **Collection (chapter 14), one file, ``collection.<key>.js``.** Per model and unit: its
+  top segments (:data:`musicnn_nb.facts.collection.TOP`) with their maximum and its frame,
+  the histogram of its per-segment maximum, its share of open frames, its ten strongest tag
+  correlations. M_dB only for segments that are some unit's top example, mean-pooled over
+  2 x 2 (band pairs, frame pairs: an example is drawn a few hundred pixels wide) and stored
+  as uint8 over [0, :data:`M_DB_TOP`]: a pooled value is off by at most half a step,
+  :data:`M_DB_ERROR`. The collection's audio is not shipped (its strongest segments alone
+  would take the site past its size budget); the page says so and a live session plays it.
+
+Typed arrays pack into one buffer (:class:`Packed`): each array's bytes regrouped by position
+in the element, then deflated and base64-encoded, as :class:`musicnn_nb.explore.web.Blob` does
+for float32.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zlib
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from matplotlib.colors import to_hex
+
+from musicnn_nb.explore.web import MODEL_NAMES, REGISTRY, recording_key
+from musicnn_nb.facts import backend as fb
+from musicnn_nb.facts.collection import NAMES, TOP, Collection, load
+from musicnn_nb.model.audio import default_audio, load_audio
+from musicnn_nb.model.pipeline import Analysis, analyse
+from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES, m_db, mel_center_hz
+from musicnn_nb.model.weights import W_ROWS, load_model
+from musicnn_nb.present.backend import stage_color
+
+PAST_KINDS = ("backend", "collection")
+CONTRIBUTION_STEPS = 32767  # int16 steps from 0 to the largest magnitude of a (segment, tag) array
+M_DB_TOP, M_DB_LEVELS, POOL = 7.0, 255, 2  # uint8 codes 0..255 over [0, M_DB_TOP]; 2 x 2 mean pooling
+M_DB_ERROR = M_DB_TOP / M_DB_LEVELS / 2  # the largest quantisation error of a pooled M_dB value
+HIST_BINS, N_TAGS = 40, 10
+
+
+class Packed:
+    """Typed arrays (float32/64, int16, int32, uint8) in one compressed buffer, with an index
+    of name -> [dtype, byte offset, shape]."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+        self.index: dict[str, list] = {}
+        self.offset = 0  # in bytes
+
+    def add(self, name: str, array: np.ndarray, dtype: str) -> None:
+        data = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
+        grouped = data.view(np.uint8).reshape(-1, data.itemsize).T.tobytes()
+        self.index[name] = [np.dtype(dtype).str[1:], self.offset, list(data.shape)]
+        self.parts.append(grouped)
+        self.offset += len(grouped)
+
+    def payload(self, meta: dict) -> dict:
+        packed = zlib.compress(b"".join(self.parts), 9)
+        return {"meta": meta, "index": self.index, "blob": base64.b64encode(packed).decode("ascii")}
+
+
+def _script(key: str, payload: dict) -> str:
+    return (f"(window.{REGISTRY} = window.{REGISTRY} || {{}})[{json.dumps(key)}] = "
+            f"{json.dumps(payload, separators=(',', ':'))};\n")
+
+
+def quantised_contributions(a: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, scales): every segment's per-row split of every tag's logit as int16 codes
+    (segments x tags x 753) and the value of one code step per (segment, tag)."""
+    per_row = np.stack([att.per_row for att in fb.attributions(a)])  # (S, 50, 753), float64
+    largest = np.abs(per_row).max(axis=2)
+    steps = np.where(largest > 0, largest, 1.0) / CONTRIBUTION_STEPS
+    return np.round(per_row / steps[..., None]).astype(np.int16), steps
+
+
+def _stage_label(stage: fb.Stage) -> str:
+    """A stage's name with Unicode subscripts (CNN₁ 38x7, V̂₁+V̂₂), as the figures' mathtext shows it."""
+    return stage.label.replace("_1", "₁").replace("_2", "₂").replace("_3", "₃")
+
+
+def backend_part(a: Analysis) -> dict:
+    """One model's data for the back-end explorer (see the module docstring)."""
+    atts = fb.attributions(a)
+    codes, steps = quantised_contributions(a)
+    packed = Packed()
+    packed.add("contributions", codes, "i2")
+    packed.add("step", steps, "f8")
+    packed.add("constant", np.stack([att.constant for att in atts]), "f8")
+    packed.add("logit", np.stack([att.logits for att in atts]), "f8")
+    stages = [{"key": s.key, "label": _stage_label(s), "first_row": s.first_row, "stop_row": s.stop_row,
+               "color": to_hex(stage_color(s.key))} for s in fb.w_stages()]
+    meta = {"model": a.model.name, "tags": list(a.tags), "stages": stages, "baseline": fb.BASELINE,
+            "row_units": [fb.w_row_unit(r) for r in range(W_ROWS)]}
+    return packed.payload(meta)
+
+
+def collection_key(c: Collection) -> str:
+    """A short name for a collection's segments (its files and starts, never a path)."""
+    digest = hashlib.sha256(json.dumps([c.files.tolist(), c.starts.round(3).tolist()]).encode())
+    return digest.hexdigest()[:16]
+
+
+def pooled_m_db(m: np.ndarray) -> np.ndarray:
+    """M_dB (96 x 187) mean-pooled over 2 x 2 (48 band pairs x 93 frame pairs; the last frame dropped)."""
+    bands, frames = m.shape[0] // POOL, m.shape[1] // POOL
+    return m[: bands * POOL, : frames * POOL].reshape(bands, POOL, frames, POOL).mean(axis=(1, 3))
+
+
+def quantise_m_db(pooled: np.ndarray) -> np.ndarray:
+    """uint8 codes of pooled M_dB over [0, M_DB_TOP] (values outside are clipped)."""
+    return np.round(np.clip(pooled, 0, M_DB_TOP) / M_DB_TOP * M_DB_LEVELS).astype(np.uint8)
+
+
+def examples_m_db(c: Collection, segments: list[int]) -> np.ndarray:
+    """Pooled M_dB of the given segments, each recording decoded once."""
+    by_file: dict[str, list[int]] = defaultdict(list)
+    for i in segments:
+        by_file[c.files[i]].append(i)
+    out = {}
+    for name, members in by_file.items():
+        samples = load_audio(c.store.root / name).samples
+        for i in members:
+            start = round(c.starts[i] / FRAME_SECONDS) * HOP
+            out[i] = pooled_m_db(m_db(samples[start : start + SEGMENT_FRAMES * HOP])[:, :SEGMENT_FRAMES])
+    return np.stack([out[i] for i in segments])
+
+
+def unit_summaries(c: Collection, shipped: dict[int, int]) -> dict[str, np.ndarray]:
+    """Per unit (753): top segments (as positions among the shipped examples), their maxima and
+    frames, histogram of the per-segment maximum and its range, share of open frames, and the
+    ten strongest tag correlations (tag index and r, strongest first)."""
+    top = np.stack([c.top(u) for u in NAMES])  # (753, TOP), store indices
+    columns = np.arange(len(NAMES))[:, None]
+    hist, ranges, tags, r = [], [], [], []
+    for j, unit in enumerate(NAMES):
+        counts, edges = np.histogram(c.max[:, j].astype(np.float64), bins=HIST_BINS)
+        hist.append(counts)
+        ranges.append([edges[0], edges[-1]])
+        assoc = c.tag_association(unit)
+        order = np.argsort(-np.abs(assoc), kind="stable")[:N_TAGS]
+        tags.append(order)
+        r.append(assoc[order])
+    return {"top": np.vectorize(shipped.__getitem__)(top), "top_max": c.max[top, columns],
+            "top_frame": c.argmax[top, columns], "hist": np.array(hist), "hist_range": np.array(ranges),
+            "open": c.open.mean(axis=0), "tags": np.array(tags), "tag_r": np.array(r)}
+
+
+def collection_part(store: str | None = None) -> tuple[str, dict]:
+    """The collection explorer's data for both models: (key, payload)."""
+    models = {m: load(m, store) for m in MODEL_NAMES}
+    first = models[MODEL_NAMES[0]]
+    for m, c in models.items():
+        if not (np.array_equal(c.files, first.files) and np.array_equal(c.starts, first.starts)):
+            raise ValueError(f"the store's {m} segments differ from its {MODEL_NAMES[0]} ones: recollect it.")
+    examples = sorted({int(i) for c in models.values() for u in NAMES for i in c.top(u)})
+    shipped = {i: k for k, i in enumerate(examples)}
+    packed = Packed()
+    packed.add("M_dB", quantise_m_db(examples_m_db(first, examples)), "u1")
+    types = {"top": "i4", "top_max": "f4", "top_frame": "i2", "hist": "i4", "hist_range": "f4", "open": "f4",
+             "tags": "i2", "tag_r": "f4"}
+    for m, c in models.items():
+        for name, values in unit_summaries(c, shipped).items():
+            packed.add(f"{name}/{m}", values, types[name])
+    files = sorted(set(first.files.tolist()))
+    meta = {"units": list(NAMES), "top": TOP, "n_segments": len(first.files), "n_files": len(files),
+            "tags": {m: list(load_model(m).tags) for m in models},
+            "examples": [{"label": first.label(i), "track": first.track(i), "start_s": float(first.starts[i])}
+                         for i in examples],
+            "m_db": {"top": M_DB_TOP, "levels": M_DB_LEVELS, "pool": POOL, "error": M_DB_ERROR,
+                     "mel_hz": mel_center_hz().tolist(), "frame_seconds": FRAME_SECONDS}}
+    return collection_key(first), packed.payload(meta)
+
+
+def write_past(folder: str | Path, kinds: tuple[str, ...] = PAST_KINDS, path: str | Path | None = None,
+               store: str | None = None) -> list[Path]:
+    """Write the data of the explorers ``kinds`` (of :data:`PAST_KINDS`) into ``folder``, for the
+    recording at ``path`` (default: the book's) and the collection ``store`` (default: the
+    book's). Returns the files written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    if "backend" in kinds:
+        path = Path(path) if path is not None else default_audio()
+        key = recording_key(path)
+        for m in MODEL_NAMES:
+            target = folder / f"{key}.backend-{m}.js"
+            target.write_text(_script(f"{key}/backend-{m}", backend_part(analyse(path, m))), encoding="ascii")
+            written.append(target)
+    if "collection" in kinds:
+        key, payload = collection_part(store)
+        target = folder / f"collection.{key}.js"
+        target.write_text(_script(f"collection/{key}", payload), encoding="ascii")
+        written.append(target)
+    return written

@@ -1,0 +1,102 @@
+"""The data of chapters 13 and 14's page explorers (explore/web_past.py), read back in Python:
+the packing round-trips, and the quantised values stay within their stated bounds of the
+package's. (The page's own computations are compared in tests/book/test_browser_past.py.)"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+
+import numpy as np
+import pytest
+
+from musicnn_nb.explore.web import island_html
+from musicnn_nb.explore.web_past import (
+    CONTRIBUTION_STEPS,
+    M_DB_ERROR,
+    M_DB_TOP,
+    Packed,
+    backend_part,
+    collection_part,
+    examples_m_db,
+    pooled_m_db,
+    quantise_m_db,
+    write_past,
+)
+from musicnn_nb.facts import backend as fb
+from musicnn_nb.facts.collection import NAMES, load
+
+
+def unpack(payload: dict) -> dict[str, np.ndarray]:
+    """The arrays of a :class:`Packed` payload, as the page decodes them."""
+    data = zlib.decompress(base64.b64decode(payload["blob"]))
+    out = {}
+    for name, (dtype, offset, shape) in payload["index"].items():
+        kind = np.dtype("<" + dtype)
+        size = int(np.prod(shape)) if shape else 1
+        grouped = np.frombuffer(data, np.uint8, size * kind.itemsize, offset).reshape(kind.itemsize, size)
+        out[name] = grouped.T.copy().view(kind).reshape(shape)
+    return out
+
+
+def test_packed_arrays_round_trip():
+    rng = np.random.default_rng(0)
+    arrays = {"f4": rng.normal(size=(3, 5)).astype(np.float32), "f8": rng.normal(size=7),
+              "i2": rng.integers(-30000, 30000, size=(4, 2)).astype(np.int16),
+              "i4": rng.integers(-2**31, 2**31 - 1, size=9).astype(np.int32),
+              "u1": rng.integers(0, 256, size=(2, 3, 4)).astype(np.uint8)}
+    packed = Packed()
+    for dtype, values in arrays.items():
+        packed.add(dtype, values, dtype)
+    back = unpack(json.loads(json.dumps(packed.payload({"x": 1}))))
+    for dtype, values in arrays.items():
+        assert back[dtype].dtype == values.dtype and np.array_equal(back[dtype], values), dtype
+
+
+def test_backend_contributions_are_within_one_half_step(analysis):
+    payload = backend_part(analysis)
+    arrays = unpack(payload)
+    atts = fb.attributions(analysis)
+    per_row = np.stack([att.per_row for att in atts])
+    values = arrays["contributions"] * arrays["step"][..., None]
+    largest = np.abs(per_row).max(axis=2, keepdims=True)
+    assert (np.abs(values - per_row) <= largest / (2 * CONTRIBUTION_STEPS) * (1 + 1e-9) + 1e-300).all()
+    assert np.array_equal(arrays["logit"], np.stack([att.logits for att in atts]))
+    assert np.array_equal(arrays["constant"], np.stack([att.constant for att in atts]))
+    # the split still adds up: constant + Σ rows within the rows' summed quantisation error
+    total = arrays["constant"] + values.sum(axis=2)
+    assert (np.abs(total - arrays["logit"]) <= 753 * largest[..., 0] / (2 * CONTRIBUTION_STEPS) + 1e-9).all()
+    assert payload["meta"]["row_units"][12] == "cnn1/38x7/12" and len(payload["meta"]["stages"]) == 8
+
+
+def test_m_db_quantisation_bound_and_pooling():
+    rng = np.random.default_rng(1)
+    m = rng.uniform(0, M_DB_TOP, size=(96, 187))
+    pooled = pooled_m_db(m)
+    assert pooled.shape == (48, 93)
+    assert pooled[3, 5] == pytest.approx(m[6:8, 10:12].mean())
+    codes = quantise_m_db(pooled)
+    assert codes.dtype == np.uint8
+    assert np.abs(codes * (M_DB_TOP / 255) - pooled).max() <= M_DB_ERROR + 1e-12
+    assert quantise_m_db(np.array([-1.0, M_DB_TOP + 3])).tolist() == [0, 255]  # outside the range: clipped
+
+
+def test_collection_data_matches_the_store(two_model_collection, tmp_path):
+    store = str(two_model_collection.path)
+    key, payload = collection_part(store)
+    arrays, meta = unpack(payload), payload["meta"]
+    c = load("MTT", store)
+    examples = sorted({int(i) for m in ("MSD", "MTT") for u in NAMES for i in load(m, store).top(u)})
+    assert len(meta["examples"]) == len(examples) == arrays["M_dB"].shape[0]
+    expected = examples_m_db(c, examples)
+    assert expected.max() <= M_DB_TOP, "the fixed range would clip this collection's M_dB"
+    assert np.abs(arrays["M_dB"] * (M_DB_TOP / 255) - expected).max() <= M_DB_ERROR + 1e-6
+    j = c.column("cnn4/64x7/44")
+    top = arrays["top/MTT"][j]
+    assert [meta["examples"][e]["start_s"] for e in top] == pytest.approx(c.starts[c.top("cnn4/64x7/44")].tolist())
+    assert arrays["hist/MTT"][j].sum() == len(c.files)
+    written = write_past(tmp_path, ("collection",), store=store)
+    assert [p.name for p in written] == [f"collection.{key}.js"]
+    island = island_html("collection", "k", {"unit": "cnn4/64x7/44"}, ("cnn4",), ".flac", {"collection": key})
+    assert f"&quot;collection&quot;: &quot;{key}&quot;" in island
