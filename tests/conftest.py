@@ -134,8 +134,8 @@ def small_collection(tmp_path_factory):
 @pytest.fixture(scope="session")
 def two_model_collection(tmp_path_factory):
     """A collect store of the same two recordings for both models (the page's collection explorer)."""
-    from musicnn_nb.collect import collect
     from musicnn_nb.model.audio import shipped_example
+    from musicnn_nb.model.collect import collect
 
     folder = tmp_path_factory.mktemp("collection2")
     (folder / "example.flac").write_bytes(shipped_example().read_bytes())
