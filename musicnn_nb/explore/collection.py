@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from musicnn_nb.explore.widgets import canvas_png, unit_choices
+from musicnn_nb.explore.common import canvas_png, unit_choices
 from musicnn_nb.facts.collection import MODELS, TOP, Collection, load
 from musicnn_nb.model.errors import MusicnnNbError
 from musicnn_nb.model.spectrogram import FRAME_SECONDS
