@@ -54,21 +54,8 @@ function render({ model, el }) {
     if (explorer) explorer.say(text); else if (text) status.textContent = text;
     if (box && !text.startsWith(BUSY)) box.value = model.get("path");  // the recording shown
   };
-  const onVersion = async () => {
-    const v = model.get("version");
-    model.send({ type: "request" });
-    if (explorer && (await explorer.useSource(source(v)))) explorer.say(model.get("message"));
-  };
-  model.on("msg:custom", onMessage);
-  model.on("change:message", onMessageText);
-  model.on("change:version", onVersion);
-
-  explorer = new Explorer(el, { ...model.get("config"), address: false }, source(model.get("version")));
-  const pending = explorer;
-  explorer = null;  // until it has drawn, messages go to the status line
-  pending.start().then(() => {
-    explorer = pending;
-    el.__explorer = explorer;  // for the browser test
+  // The audio-file box, under the explorer's controls: the kernel opens what it names.
+  const addFileBox = () => {
     box = document.createElement("input");
     Object.assign(box, { type: "text", size: 50, value: model.get("path") });
     box.setAttribute("aria-label", "audio file");
@@ -81,8 +68,28 @@ function render({ model, el }) {
     row.className = "mx-row";
     row.append(label, analyse);
     el.querySelector(".mx-controls").append(row);
-    explorer.say(model.get("message"));
-  }, (error) => { status.textContent = `This explorer could not start (${error.message}).`; el.replaceChildren(status); });
+  };
+  // Start an explorer on a version of the data; until it has drawn, messages go to the status line.
+  let starting = null;
+  const begin = (version) => {
+    const candidate = (starting = new Explorer(el, { ...model.get("config"), address: false }, source(version)));
+    candidate.start().then(() => {
+      if (starting !== candidate) return;
+      explorer = el.__explorer = candidate;  // (el.__explorer: for the browser test)
+      addFileBox();
+      explorer.say(model.get("message"));
+    }, (error) => { status.textContent = `This explorer could not start (${error.message}).`; el.replaceChildren(status); });
+  };
+  const onVersion = async () => {
+    const v = model.get("version");
+    model.send({ type: "request" });
+    if (!explorer) begin(v);  // the first data never came (its file failed): start on the new one
+    else if (await explorer.useSource(source(v))) explorer.say(model.get("message"));
+  };
+  model.on("msg:custom", onMessage);
+  model.on("change:message", onMessageText);
+  model.on("change:version", onVersion);
+  begin(model.get("version"));
   model.send({ type: "request" });
 
   return () => {
