@@ -2,6 +2,8 @@
 
 * jupyter-book 1 runs sphinx-thebe's and sphinx-togglebutton's set-up twice, so every page
   declared ``const THEBE_JS_URL`` twice; repeated scripts are dropped.
+* A page that shows no widget (the explorers' widgets are not rendered in the pages, see
+  ``musicnn_nb.explore.widgets``) gets neither the saved widget state nor the widget manager.
 * The widgets HTML manager calls MathJax 2's ``MathJax.Hub.Queue``; a small deferred script,
   run after MathJax 3 has loaded, provides it.
 * A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts,
@@ -20,6 +22,8 @@ from pathlib import Path
 
 SHIM = "widgets_mathjax_shim.js"
 ISLAND = 'class="musicnn-explorer"'
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # a widget the page renders from saved state
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 EXPLORE = "explore"  # folder of _static with the explorers' scripts and data
 FULL_SIZE = "full-size"  # the cell tag of a figure that opens at its drawn size on click
 CELL = '<div class="cell '  # a notebook cell: its tags follow, as classes tag_<tag>
@@ -35,8 +39,13 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
     from sphinx.builders.html._assets import _JavaScript
 
     seen, scripts = set(), []
+    widgetless = WIDGET_VIEW not in context.get("body", "")
+    manager = set(getattr(app.config, "nb_ipywidgets_js", None) or {})
     for script in context.get("script_files", []):
         key = (script.filename or "", script.attributes.get("body", ""))
+        if widgetless and (script.attributes.get("type") == WIDGET_STATE
+                           or any(str(script.filename or "").endswith(name) for name in manager)):
+            continue
         if key not in seen:
             seen.add(key)
             scripts.append(script)

@@ -2,11 +2,15 @@
 //
 // A chapter's explorer cell prints an island, <div class="musicnn-explorer" data-explorer=...>,
 // naming its kind (unit, midend, input, taggram, segmentation; backend and collection for
-// chapters 13 and 14), layers, recording and first
-// view. This script replaces the cell's static figure and saved controls with live controls
-// and a canvas figure, computed from the data the build wrote once per book next to this
-// file (<recording>.shared.js, <recording>.<model>.js; see musicnn_nb/explore/web.py).
+// chapters 13 and 14), layers, recording and first view. This script replaces the cell's
+// static figure with live controls and a canvas figure, computed from the data the build
+// wrote once per book next to this file (<recording>.shared.js, <recording>.<model>.js; see
+// musicnn_nb/explore/web.py and web_past.py).
 // Classic scripts, so that the book also works opened from disk (file://).
+//
+// An Explorer reads its data from a source: {part(name) -> Promise of {meta, arrays}, audio: url}.
+// In the book it is scriptSource (the files above); in Jupyter the same Explorer is the
+// front end of a widget (js/src/widget.js) whose source is the kernel.
 //
 // The address remembers the view: #explore?model=MTT&segment=3&unit=cnn1/1x64/461&vmin=-5&vmax=5
 // window.__explorer lists the explorers of the page (tests read .computed and call .setView).
@@ -14,7 +18,8 @@
   "use strict";
   const P = window.MusicnnPlot;
   const REGISTRY = "musicnnExplore";
-  const HERE = document.currentScript.src.replace(/[^/]*$/, "");
+  // the folder of this file when the book loads it as a script; null inside a widget's module
+  const HERE = document.currentScript ? document.currentScript.src.replace(/[^/]*$/, "") : null;
   const MODELS = ["MSD", "MTT"];
   const loading = {};
 
@@ -28,35 +33,56 @@
     });
   }
 
-  // The float32 values of a data part: base64 -> zlib -> bytes grouped by position in the
-  // float (see musicnn_nb/explore/web.py, Blob).
-  async function inflate(base64) {
-    const text = atob(base64), packed = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) packed[i] = text.charCodeAt(i);
+  // zlib-compressed bytes, inflated with the browser's DecompressionStream.
+  async function inflateBytes(packed) {
     const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
-    const grouped = new Uint8Array(await new Response(stream).arrayBuffer());
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
+  // The float32 values of a data part: zlib -> bytes grouped by position in the float (see
+  // musicnn_nb/explore/web.py, Blob).
+  async function inflate(packed) {
+    const grouped = await inflateBytes(packed);
     const n = grouped.length / 4, bytes = new Uint8Array(grouped.length);
     for (let b = 0; b < 4; b++) for (let i = 0, o = b * n; i < n; i++) bytes[i * 4 + b] = grouped[o + i];
     return new Float32Array(bytes.buffer);
   }
 
-  // One part of a recording's data, decoded into named Float32Array views (loaded once per page).
-  function part(recording, name) {
-    const key = `${recording}/${name}`;
-    if (!loading[key]) {
-      loading[key] = loadScript(`${HERE}${recording}.${name}.js`).then(async () => {
-        const raw = window[REGISTRY][key];
-        delete window[REGISTRY][key];  // keep one decoded copy
-        const all = await inflate(raw.blob);
-        const arrays = {};
-        for (const [n, [offset, shape]] of Object.entries(raw.index)) {
-          const size = shape.reduce((a, b) => a * b, 1);
-          arrays[n] = { data: all.subarray(offset, offset + size), shape };
-        }
-        return { meta: raw.meta, arrays };
-      });
+  // A data part decoded into named Float32Array views: from its meta, its index of name ->
+  // [offset, shape] and its packed bytes.
+  async function decodePart(meta, index, packed) {
+    const all = await inflate(packed);
+    const arrays = {};
+    for (const [n, [offset, shape]] of Object.entries(index)) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      arrays[n] = { data: all.subarray(offset, offset + size), shape };
     }
-    return loading[key];
+    return { meta, arrays };
+  }
+
+  function fromBase64(text) {
+    const raw = atob(text), bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  // The built book's data: a recording's parts from the scripts beside this file (each loaded
+  // once per page, shared by the page's explorers), its audio the file beside them.
+  function scriptSource(recording, audioSuffix) {
+    return {
+      part(name) {
+        const key = `${recording}/${name}`;
+        if (!loading[key]) {
+          loading[key] = loadScript(`${HERE}${recording}.${name}.js`).then(() => {
+            const raw = window[REGISTRY][key];
+            delete window[REGISTRY][key];  // keep one decoded copy
+            return decodePart(raw.meta, raw.index, fromBase64(raw.blob));
+          });
+        }
+        return loading[key];
+      },
+      audio: `${HERE}${recording}${audioSuffix}`,
+    };
   }
 
   function range(values) {
@@ -442,20 +468,13 @@
   // sync(ex, view), audio(ex, view) -> the player's source or null (no player).
   const TYPED = { f4: Float32Array, f8: Float64Array, i2: Int16Array, i4: Int32Array, u1: Uint8Array };
 
-  async function inflateBytes(base64) {
-    const text = atob(base64), packed = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) packed[i] = text.charCodeAt(i);
-    const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  }
-
   // A packed data file, decoded into named typed arrays (loaded once per page).
   function packedPart(key, file) {
     if (!loading[key]) {
       loading[key] = loadScript(`${HERE}${file}`).then(async () => {
         const raw = window[REGISTRY][key];
         delete window[REGISTRY][key];
-        const all = await inflateBytes(raw.blob), arrays = {};
+        const all = await inflateBytes(fromBase64(raw.blob)), arrays = {};
         for (const [name, [dtype, offset, shape]] of Object.entries(raw.index)) {
           const T = TYPED[dtype], size = shape.reduce((a, b) => a * b, 1), k = T.BYTES_PER_ELEMENT;
           const bytes = new Uint8Array(size * k);
@@ -598,7 +617,7 @@
     audio(ex, v) {
       const shared = ex.shared, centre = shared.meta.segment_start_s[v.segment] + ex.computed.winner * shared.meta.frame_seconds;
       const start = Math.max(0, centre - MOMENT_S / 2);
-      return `${HERE}${ex.config.recording}${ex.config.audio}#t=${start.toFixed(3)},${(start + MOMENT_S).toFixed(3)}`;
+      return ex.source.audio && `${ex.source.audio}#t=${start.toFixed(3)},${(start + MOMENT_S).toFixed(3)}`;
     },
   };
 
@@ -671,9 +690,13 @@
   }
 
   class Explorer {
-    constructor(island, config) {
+    // `island` the element to draw in, `config` as web.island_html writes it, `source` the data
+    // (see the top of this file). config.address === false: the page's address is left alone.
+    constructor(island, config, source) {
       this.island = island;
       this.config = config;
+      this.source = source;
+      this.linked = config.address !== false;
       this.kind = KINDS[config.kind];
       this.models = {};
       this.computed = null;
@@ -681,7 +704,7 @@
     }
 
     async start() {
-      this.shared = await part(this.config.recording, "shared");
+      this.shared = await this.source.part("shared");
       const first = this.config.view;
       this.defaultView = { model: first.model || "MSD", segment: first.segment || 0, unit: first.unit || null,
                            auto: first.vmin == null && first.vmax == null, vmin: first.vmin ?? -10, vmax: first.vmax ?? 10,
@@ -690,19 +713,33 @@
       if (this.kind.load) await this.kind.load(this, first);
       if (this.defaultView.unit) this.defaultView.nontrivial = this.nontrivial(this.defaultView.model, this.defaultView.unit);
       this.build();
-      const [view, problem] = await this.fromAddress();
+      const [view, problem] = this.linked ? await this.fromAddress() : [{ ...this.defaultView }, null];
       await this.setView(view, { keepAddress: !problem });
       if (problem) this.say(problem);
       let pending = 0;  // a new width redraws once the window stops changing
       window.addEventListener("resize", () => { clearTimeout(pending); pending = setTimeout(() => { if (this.computed) this.draw(); }, 100); });
-      window.addEventListener("hashchange", async () => {
+      if (this.linked) window.addEventListener("hashchange", async () => {
         const [v, p] = await this.fromAddress();
         if (!p) await this.setView(v, { keepAddress: true }); else this.say(p);
       });
     }
 
     model(name) {
-      return part(this.config.recording, name).then((md) => (this.models[name] = md));
+      const source = this.source;  // a part that arrives after a change of recording is dropped
+      return source.part(name).then((md) => { if (source === this.source) this.models[name] = md; return md; });
+    }
+
+    // Show another recording (a new data source) in the same view, its segment clamped; the
+    // controls and view stay as they were when its data cannot be read.
+    async useSource(source) {
+      let shared, md;
+      try {
+        [shared, md] = await Promise.all([source.part("shared"), source.part(this.view.model)]);
+      } catch (error) { this.say(`The new recording's data could not be read (${error.message}): the view stays.`); return false; }
+      Object.assign(this, { source, shared, models: { [this.view.model]: md }, lists: null });
+      if (this.ui.segment) this.ui.segment.max = String(shared.meta.n_segments - 1);
+      await this.setView({ ...this.view, segment: Math.min(this.view.segment, shared.meta.n_segments - 1) });
+      return true;
     }
 
     layerOf(unit) { return unit.split("/")[0]; }
@@ -807,6 +844,7 @@
       ui.canvas = el("canvas", { class: "mx-figure", role: "img" });
       ui.audio = el("audio", { controls: "", preload: "metadata", class: "mx-audio" });
       ui.link = el("a", { class: "mx-link", text: "link to this view" });
+      ui.link.hidden = !this.linked;
       const box = el("div", { class: "mx-explorer" }, [el("div", { class: "mx-controls" }, rows), ui.message,
         el("div", { class: "mx-scroll" }, [ui.canvas]), el("div", { class: "mx-row" }, [ui.audio, ui.link])]);
       this.island.replaceChildren(box);
@@ -873,7 +911,7 @@
       if (fromControl) this.say("");
       const href = this.address(v);
       this.ui.link.href = href;
-      if (fromControl || keepAddress) {
+      if (this.linked && (fromControl || keepAddress)) {
         if (location.hash !== href && (fromControl || location.hash.startsWith("#explore?"))) history.replaceState(null, "", href);
       }
       this.lastDrawMs = performance.now() - started;
@@ -917,7 +955,7 @@
       if (this.kind.sync) this.kind.sync(this, v);
       const shared = this.shared, start = shared.meta.segment_start_s[v.segment];
       const src = this.kind.audio ? this.kind.audio(this, v)
-        : `${HERE}${this.config.recording}${this.config.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
+        : this.source.audio && `${this.source.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
       if (!src) this.ui.audio.remove();  // an explorer without a player
       else if (this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
     }
@@ -927,13 +965,19 @@
 .mx-toggle{border:1px solid #888;background:#f4f4f4;padding:.15em .8em;cursor:pointer}.mx-toggle[aria-pressed=true]{background:#1f77b4;color:#fff}
 .mx-message{color:#b00020;min-height:1.2em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.mx-scroll{overflow-x:auto}.mx-audio{height:2em}.mx-note{color:#555}`;
 
-  window.__explorer = [];
+  function addStyle() {
+    if (!document.getElementById("mx-style")) document.head.append(el("style", { id: "mx-style", text: STYLE }));
+  }
+
+  window.MusicnnExplorer = { Explorer, decodePart, addStyle };
+  window.__explorer = window.__explorer || [];
   function startAll() {
     const islands = document.querySelectorAll(".musicnn-explorer");
     if (!islands.length) return;
-    document.head.append(el("style", { text: STYLE }));
+    addStyle();
     for (const island of islands) {
-      const ex = new Explorer(island, JSON.parse(island.dataset.explorer));
+      const config = JSON.parse(island.dataset.explorer);
+      const ex = new Explorer(island, config, scriptSource(config.recording, config.audio));
       window.__explorer.push(ex);
       ex.ready = ex.start().catch((error) => {
         island.textContent = `This explorer could not start (${error.message}); the static figure below is the default view.`;
@@ -942,5 +986,6 @@
       });
     }
   }
+  if (HERE === null) return;  // inside a widget's module: js/src/widget.js starts its explorer
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startAll); else startAll();
 })();

@@ -19,8 +19,9 @@ from IPython.display import HTML, Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from musicnn_nb.explore.common import PNG_DPI, canvas_png
+from musicnn_nb.explore.common import shown_path as _shown_path
 from musicnn_nb.explore.web import island_html, recording_key
-from musicnn_nb.explore.widgets import PNG_DPI, _shown_path, canvas_png
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import MusicnnNbError

@@ -16,9 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from musicnn_nb.explore.common import canvas_png, unit_choices
 from musicnn_nb.explore.web import island_html, recording_key
 from musicnn_nb.explore.web_past import collection_key
-from musicnn_nb.explore.widgets import canvas_png, unit_choices
 from musicnn_nb.facts.collection import MODELS, TOP, Collection, load
 from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import MusicnnNbError

@@ -14,7 +14,8 @@ series) and reads the rest. Chapters 13 and 14's explorers add their own data
 
 A chapter's explorer cell prints an island (:func:`island_html`): an empty element naming
 the kind of explorer, its layers and its first view. With JavaScript off, or in a live
-kernel, it is invisible and the static figure and the widget controls stay.
+kernel, it is invisible: the static figure stays, or the kernel's widget
+(:mod:`musicnn_nb.explore.widgets`) shows the same explorer with data the kernel sends.
 """
 
 from __future__ import annotations

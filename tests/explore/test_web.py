@@ -267,7 +267,7 @@ def test_works_opened_from_disk(site, browser):
 def test_plot_module_ticks_and_labels_match_python(site, browser):
     """The canvas module's number formatting is Python's ``g`` format, and its tick labels
     tell neighbours apart (as WholeTicks does for the matplotlib figures)."""
-    from musicnn_nb.explore.widgets import WholeTicks
+    from musicnn_nb.explore.figures import WholeTicks
 
     folder, origin = site
     page, problems = open_page(browser, f"{origin}/index.html", origin)

@@ -1,0 +1,161 @@
+"""The explorer widget's front end in Chromium: its module (musicnn_nb.explore.widgets.front_end)
+mounted on a page with a small stand-in for anywidget's model, which answers the widget's
+requests with the very messages the kernel sends (Recording.messages)."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import threading
+from http.server import ThreadingHTTPServer
+
+import pytest
+from conftest import CLIP, music_like, write_wav
+from test_web import CHROMIUM, FLAGS, QuietHandler, assert_close
+
+from musicnn_nb.explore.widgets import Explorer, View, recording_data
+from musicnn_nb.model.pipeline import analyse
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: run "
+                                "`apt-get install chromium` (Debian) to enable the browser tests")
+UNIT = "cnn1/38x7/12"
+PAGE = """<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'></head><body>
+<div id="island-left-alone">ISLAND</div><div id="w" style="width: 1200px"></div>
+<script src="messages.js"></script>
+<script type="module">
+import widget from "./widget.mjs";
+const state = STATE, listeners = {};
+if (location.search) state.version = Number(new URLSearchParams(location.search).get("version"));
+const buffer = (text) => { const s = atob(text), b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i); return new DataView(b.buffer); };
+const deliver = (v) => {
+  for (const m of window.MESSAGES[v] || []) {
+    for (const f of listeners["msg:custom"] || []) f(m.content, m.buffers.map(buffer));
+  }
+};
+window.sent = [];
+const model = {  // anywidget's model, as much of it as a widget uses
+  get: (key) => state[key],
+  set: (key, value) => { state[key] = value; },
+  on: (name, f) => { (listeners[name] = listeners[name] || []).push(f); },
+  off: (name, f) => { listeners[name] = (listeners[name] || []).filter((g) => g !== f); },
+  save_changes() {},
+  send(msg) { window.sent.push(msg); if (msg.type === "request") setTimeout(() => deliver(state.version), 0); },
+};
+window.kernel = { change(key, value) { state[key] = value; for (const f of listeners[`change:${key}`] || []) f(); } };
+window.widgetEl = document.getElementById("w");
+widget.render({ model, el: window.widgetEl });
+</script></body></html>"""
+
+
+def messages(recording, version: int, first: str) -> list[dict]:
+    return [{"content": content, "buffers": [base64.b64encode(b).decode("ascii") for b in buffers]}
+            for content, buffers in recording.messages(version, first)]
+
+
+@pytest.fixture(scope="module")
+def widget_page(tmp_path_factory):
+    """The page on localhost: (address, the explorer, the second recording's path)."""
+    folder = tmp_path_factory.mktemp("widget")
+    short = write_wav(folder / "short.wav", music_like(7.0))
+    explorer = Explorer("unit", path=CLIP, view=View("MSD", 1, unit=UNIT))
+    (folder / "widget.mjs").write_text(explorer._esm, encoding="utf-8")
+    data = {0: messages(recording_data(CLIP), 0, "MSD"), 1: messages(recording_data(short), 1, "MSD")}
+    (folder / "messages.js").write_text(f"window.MESSAGES = {json.dumps(data)};", encoding="utf-8")
+    state = {k: explorer.get_state()[k] for k in ("config", "version", "path", "message")}
+    (folder / "index.html").write_text(PAGE.replace("STATE", json.dumps(state)).replace("ISLAND", explorer.island()),
+                                       encoding="utf-8")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", explorer, short
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str, origin: str):
+    """The page at ``url`` and the problems it will report."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: problems.append(f"left the origin: {r.url}")
+            if not r.url.startswith((origin, "data:", "blob:")) else None)
+    page.goto(url)
+    return page, problems
+
+
+def test_the_widget_draws_the_kernels_data_swaps_recordings_and_shows_messages(widget_page, browser):
+    origin, explorer, short = widget_page
+    page, problems = open_page(browser, f"{origin}/index.html", origin)
+    page.wait_for_function("window.widgetEl.__explorer && window.widgetEl.__explorer.drawCount > 0", timeout=30_000)
+    ex = "window.widgetEl.__explorer"
+
+    # the view the kernel's data gives is the package's
+    assert page.evaluate("window.sent[0]") == {"type": "request"}
+    assert page.evaluate(f"{ex}.view.unit") == UNIT and page.evaluate(f"{ex}.view.segment") == 1
+    a = analyse(CLIP, "MSD")
+    maps, index = a.unit_maps(UNIT, 1), int(UNIT.split("/")[2])
+    got = page.evaluate(f"[Array.from({ex}.computed.pre), Array.from({ex}.computed.U_row)]")
+    assert_close(got[0], maps.pre_activation, "pre-activation")
+    assert_close(got[1], a.U[1, index], "row of U")
+    assert page.evaluate("document.querySelector('#w canvas').width") > 500
+    assert page.evaluate(f"{ex}.ui.audio.src").startswith("blob:")
+    assert page.evaluate("window.__explorer.length") == 0, "the module started the book's islands"
+    assert page.locator("#island-left-alone canvas").count() == 0
+
+    # a model switch needs no kernel; then the kernel hands over another recording
+    page.evaluate(f"{ex}.setView({{...{ex}.view, model: 'MTT', segment: 8}})")
+    drawn = page.evaluate(f"{ex}.drawCount")
+    page.evaluate("window.kernel.change('version', 1)")
+    page.wait_for_function(f"{ex}.shared.meta.file === {json.dumps(short.name)} && {ex}.drawCount > {drawn}",
+                           timeout=30_000)
+    b = analyse(short, "MTT")
+    assert page.evaluate(f"{ex}.view.segment") == b.n_segments - 1 == 1  # clamped to the shorter file
+    assert page.evaluate(f"{ex}.view.model") == "MTT"
+    assert page.evaluate("document.querySelector('#w input[type=range]').max") == str(b.n_segments - 1)
+    unit = page.evaluate(f"{ex}.view.unit")  # MTT's first non-trivial unit: the filter is on
+    assert_close(page.evaluate(f"Array.from({ex}.computed.U_row)"), b.U[1, int(unit.split("/")[2])],
+                 f"row of U of {unit}, new file")
+    assert page.evaluate("window.sent.filter(m => m.type === 'request').length") == 2
+
+    # the audio-file box asks the kernel; a failure shows one line and changes nothing
+    page.fill("#w input[aria-label='audio file']", "missing.wav")
+    page.click("#w button:has-text('analyse file')")
+    assert page.evaluate("window.sent.at(-1)") == {"type": "open", "path": "missing.wav"}
+    drawn, view = page.evaluate(f"{ex}.drawCount"), page.evaluate(f"{ex}.view")
+    error = "no audio file at missing.wav: check the path (missing). The explorer stays on short.wav."
+    page.evaluate(f"window.kernel.change('message', {json.dumps(error)})")
+    assert page.inner_text("#w .mx-message") == error
+    assert page.evaluate(f"{ex}.drawCount") == drawn and page.evaluate(f"{ex}.view") == view
+    assert page.input_value("#w input[aria-label='audio file']") == explorer.path
+    assert not problems, problems
+    page.close()
+
+
+def test_a_widget_whose_first_data_never_came_starts_on_the_next(widget_page, browser):
+    """The kernel could not prepare the first recording (say it was deleted): the status line
+    says why; when another file is opened, the explorer starts on it."""
+    origin, _, short = widget_page
+    page, problems = open_page(browser, f"{origin}/index.html?version=7", origin)  # no data at version 7
+    page.wait_for_function("window.sent.length === 1")
+    page.evaluate("window.kernel.change('message', 'no audio file at clip.mp3: check the path (missing).')")
+    assert page.inner_text("#w .mx-message") == "no audio file at clip.mp3: check the path (missing)."
+    assert page.locator("#w canvas").count() == 0
+    page.evaluate("window.kernel.change('message', ''); window.kernel.change('version', 1)")
+    ex = "window.widgetEl.__explorer"
+    page.wait_for_function(f"{ex} && {ex}.drawCount > 0 && {ex}.shared.meta.file === {json.dumps(short.name)}",
+                           timeout=30_000)
+    assert page.locator("#w canvas").count() == 1 and page.locator("#w input[aria-label='audio file']").count() == 1
+    assert not problems, problems
+    page.close()
