@@ -6,8 +6,9 @@
   ``musicnn_nb.explore.widgets``) gets neither the saved widget state nor the widget manager.
 * The widgets HTML manager calls MathJax 2's ``MathJax.Hub.Queue``; a small deferred script,
   run after MathJax 3 has loaded, provides it.
-* A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts,
-  and the data they compute their views from is written once, into ``_static/explore``.
+* A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts
+  (before MathJax, which takes a second or more to typeset a long chapter), and the data
+  they compute their views from is written once, into ``_static/explore``.
 * A figure too large for the text column (a gallery, whose cell is tagged ``full-size``) is
   a link to its image, so that a click opens it at the size it was drawn.
 * The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
@@ -54,7 +55,11 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
     if ISLAND in context.get("body", ""):
         from musicnn_nb.explore.web import SCRIPT_NAMES
 
-        scripts += [_JavaScript(f"_static/{EXPLORE}/{name}", priority=800, defer="defer") for name in SCRIPT_NAMES]
+        # before MathJax's deferred script, so that the explorers start (and fetch their data)
+        # while MathJax starts up and typesets, not after it
+        mathjax = next((i for i, s in enumerate(scripts) if "mathjax" in str(s.filename or "")), len(scripts))
+        scripts[mathjax:mathjax] = [_JavaScript(f"_static/{EXPLORE}/{name}", priority=800, defer="defer")
+                                    for name in SCRIPT_NAMES]
     context["script_files"][:] = scripts
 
 

@@ -168,16 +168,18 @@
     const before = T > 7 ? Math.floor((T - 1) / 2) : 3;
     const outRows = BANDS - R + 1;
     const pre = new Float32Array(outRows * F), Y = new Float32Array(outRows * F), Yh = new Float32Array(outRows * F);
-    const K = u.kernel;
+    const K = u.kernel, acc = new Float64Array(F);
     for (let f = 0; f < outRows; f++) {
-      for (let t = 0; t < F; t++) {
-        let acc = 0;
-        const j0 = Math.max(0, before - t), j1 = Math.min(T, F + before - t);
-        for (let r = 0; r < R; r++) {
-          const xrow = (f + r) * F + t - before, krow = r * T;
-          for (let j = j0; j < j1; j++) acc += x[xrow + j] * K[krow + j];
+      acc.fill(0);
+      for (let r = 0; r < R; r++) {  // one kernel tap at a time over the whole row: a long, simple inner loop
+        const xrow = (f + r) * F;
+        for (let j = 0; j < T; j++) {
+          const k = K[r * T + j], off = j - before, t0 = Math.max(0, -off), t1 = Math.min(F, F - off);
+          for (let t = t0; t < t1; t++) acc[t] += k * x[xrow + t + off];
         }
-        const z = acc + u.bias, y = z > 0 ? z : 0;
+      }
+      for (let t = 0; t < F; t++) {
+        const z = acc[t] + u.bias, y = z > 0 ? z : 0;
         pre[f * F + t] = z; Y[f * F + t] = y; Yh[f * F + t] = y * u.scale + u.shift;
       }
     }

@@ -125,26 +125,52 @@
     return t <= 0 ? 0 : t >= 1 ? 255 : Math.min(255, Math.floor(t * 256));
   }
 
-  const scratch = document.createElement("canvas");
+  // A heat map's pixels, kept per data array while its colours stay the same: a view that
+  // changes only other panels (or the segment marker) redraws this one with one drawImage.
+  const rendered = new WeakMap();
+  const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  const packedLuts = new WeakMap();  // lut (256 x rgb) -> Uint32Array of 256 opaque pixels
 
-  // A rows x cols array (row 0 at the bottom) as an image with a colour bar.
-  // o: data, rows, cols, extent [x0, x1, y0, y1], vmin, vmax, lut, title, xlabel, ylabel, yticks, barLabel
-  function heatmap(ctx, box, o) {
-    const r = inner(box, true);
-    scratch.width = o.cols; scratch.height = o.rows;
-    const sctx = scratch.getContext("2d");
+  function packed(lut) {
+    let out = packedLuts.get(lut);
+    if (!out) {
+      out = new Uint32Array(256);
+      for (let i = 0; i < 256; i++) {
+        const [r, g, b] = [lut[3 * i], lut[3 * i + 1], lut[3 * i + 2]];
+        out[i] = LITTLE ? (255 << 24 | b << 16 | g << 8 | r) >>> 0 : (r << 24 | g << 16 | b << 8 | 255) >>> 0;
+      }
+      packedLuts.set(lut, out);
+    }
+    return out;
+  }
+
+  // The pixels of a heat map (row 0 at the bottom), as a canvas the size of the data.
+  function pixels(o) {
+    const hit = rendered.get(o.data);
+    if (hit && hit.vmin === o.vmin && hit.vmax === o.vmax && hit.lut === o.lut && hit.rows === o.rows && hit.cols === o.cols) return hit.canvas;
+    const canvas = document.createElement("canvas");
+    canvas.width = o.cols; canvas.height = o.rows;
+    const sctx = canvas.getContext("2d");
     const image = sctx.createImageData(o.cols, o.rows);
-    const px = image.data, lut = o.lut, d = o.data;
+    const px = new Uint32Array(image.data.buffer), lut = packed(o.lut), d = o.data;
+    const lo = o.vmin, k = o.vmax > o.vmin ? 256 / (o.vmax - o.vmin) : 0;
     for (let row = 0; row < o.rows; row++) {
-      const out = (o.rows - 1 - row) * o.cols * 4, src = row * o.cols;
+      const out = (o.rows - 1 - row) * o.cols, src = row * o.cols;
       for (let c = 0; c < o.cols; c++) {
-        const v = d[src + c], k = out + c * 4;
-        if (Number.isNaN(v)) { px[k + 3] = 0; continue; }
-        const j = lutIndex(v, o.vmin, o.vmax) * 3;
-        px[k] = lut[j]; px[k + 1] = lut[j + 1]; px[k + 2] = lut[j + 2]; px[k + 3] = 255;
+        const v = d[src + c];
+        if (v !== v) { px[out + c] = 0; continue; }  // NaN: transparent
+        const j = (v - lo) * k;  // lutIndex, inlined
+        px[out + c] = lut[j <= 0 ? 0 : j >= 255 ? 255 : j | 0];
       }
     }
     sctx.putImageData(image, 0, 0);
+    rendered.set(o.data, { vmin: o.vmin, vmax: o.vmax, lut: o.lut, rows: o.rows, cols: o.cols, canvas });
+    return canvas;
+  }
+
+  function heatmap(ctx, box, o) {
+    const r = inner(box, true);
+    const scratch = pixels(o);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(scratch, r.x, r.y, r.w, r.h);
     const [x0, x1, y0, y1] = o.extent;
