@@ -2,8 +2,10 @@
 
 * jupyter-book 1 runs sphinx-thebe's and sphinx-togglebutton's set-up twice, so every page
   declared ``const THEBE_JS_URL`` twice; repeated scripts are dropped.
-* A page that shows no widget (the explorers' widgets are not rendered in the pages, see
-  ``musicnn_nb.explore.widgets``) gets neither the saved widget state nor the widget manager.
+* An output that offers both a widget view and a static figure (an explorer widget, see
+  ``musicnn_nb.explore.widgets``) shows the figure, which the page's explorer script
+  replaces; a page that then shows no widget gets neither the saved widget state nor the
+  widget manager.
 * The widgets HTML manager calls MathJax 2's ``MathJax.Hub.Queue``; a small deferred script,
   run after MathJax 3 has loaded, provides it.
 * A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts
@@ -20,6 +22,9 @@
 import json
 import re
 from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 SHIM = "widgets_mathjax_shim.js"
 ISLAND = 'class="musicnn-explorer"'
@@ -61,6 +66,21 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
         scripts[mathjax:mathjax] = [_JavaScript(f"_static/{EXPLORE}/{name}", priority=800, defer="defer")
                                     for name in SCRIPT_NAMES]
     context["script_files"][:] = scripts
+
+
+class StaticFigureForWidget(SphinxPostTransform):
+    """Drop the widget view from an output that also offers a static figure, before myst-nb
+    picks one mime type per output."""
+
+    default_priority = 3  # myst-nb's choice of a mime type runs at 4
+
+    def run(self, **kwargs) -> None:
+        for bundle in list(self.document.findall(nodes.container)):
+            if bundle.get("nb_element") != "mime_bundle":
+                continue
+            types = [child.get("mime_type") for child in bundle.children]
+            if WIDGET_VIEW in types and "image/png" in types:
+                bundle.remove(bundle.children[types.index(WIDGET_VIEW)])
 
 
 def _link_full_size(app, pagename, templatename, context, doctree):
@@ -126,6 +146,7 @@ def _drop_source_maps(app, exception):
 
 def setup(app):
     app.connect("builder-inited", _add_static)
+    app.add_post_transform(StaticFigureForWidget)
     app.connect("html-page-context", _fix_scripts, priority=999)
     app.connect("html-page-context", _link_full_size)
     app.connect("build-finished", _strip_downloads)
