@@ -69,4 +69,4 @@ def draw(fig: Figure, a: Analysis, view: BackEndView) -> None:
     bottom.set_xlabel("time in segment (s)")
 
 
-__all__ = ["BackEndView", "UNIT_PAGES", "complete", "draw", "tags_by_weight"]
+__all__ = ["UNIT_PAGES", "BackEndView", "complete", "draw", "tags_by_weight"]
