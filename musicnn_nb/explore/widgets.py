@@ -154,7 +154,9 @@ class Explorer(anywidget.AnyWidget):
         self.figsize = figsize or FIGSIZES.get(kind, (10, 4))
         extra: dict = {}
         if kind == "backend":
-            view = backend.complete(analyse(source, (view or BackEndView()).model), view or BackEndView())
+            if not isinstance(view, BackEndView):  # a plain View names the model and segment
+                view = BackEndView(view.model, view.segment) if view else BackEndView()
+            view = backend.complete(analyse(source, view.model), view)
             layers, first, extra = ("cnn1",), asdict(view), {"unit_pages": backend.UNIT_PAGES}
         elif kind == "collection":
             view = view or View()
