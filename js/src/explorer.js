@@ -1,16 +1,17 @@
 // The book's explorers in the built pages: every view computed in the reader's browser.
 //
 // A chapter's explorer cell prints an island, <div class="musicnn-explorer" data-explorer=...>,
-// naming its kind (unit, midend, input, taggram, segmentation; backend and collection for
-// chapters 13 and 14), layers, recording and first view. This script replaces the cell's
-// static figure with live controls and a canvas figure, computed from the data the build
-// wrote once per book next to this file (<recording>.shared.js, <recording>.<model>.js; see
-// musicnn_nb/explore/web.py and web_past.py).
+// naming its kind (unit, midend, input, taggram, segmentation, backend, collection), layers,
+// recording and first view. This script replaces the cell's static figure with live controls
+// and a canvas figure, computed from the data the build wrote once per book next to this file
+// (<recording>.shared.js, <recording>.<model>.js, and for chapters 13 and 14
+// <recording>.backend-<model>.js and collection.<key>.js; see musicnn_nb/explore/web.py and
+// web_past.py).
 // Classic scripts, so that the book also works opened from disk (file://).
 //
-// An Explorer reads its data from a source: {part(name) -> Promise of {meta, arrays}, audio: url}.
-// In the book it is scriptSource (the files above); in Jupyter the same Explorer is the
-// front end of a widget (js/src/widget.js) whose source is the kernel.
+// An Explorer reads all its data from a source: {part(name) -> Promise of {meta, arrays}, audio: url}.
+// In the book it is scriptSource (the files above); in Jupyter the same Explorer, of every
+// kind, is the front end of a widget (js/src/widget.js) whose source is the kernel.
 //
 // The address remembers the view: #explore?model=MTT&segment=3&unit=cnn1/1x64/461&vmin=-5&vmax=5
 // window.__explorer lists the explorers of the page (tests read .computed and call .setView).
@@ -66,22 +67,45 @@
     return bytes;
   }
 
-  // The built book's data: a recording's parts from the scripts beside this file (each loaded
-  // once per page, shared by the page's explorers), its audio the file beside them.
-  function scriptSource(recording, audioSuffix) {
+  // The typed arrays of a packed data part (chapters 13-14, musicnn_nb/explore/web_past.py):
+  // each array's bytes grouped by position in the element, deflated; index name -> [dtype, offset, shape].
+  const TYPED = { f4: Float32Array, f8: Float64Array, i2: Int16Array, i4: Int32Array, u1: Uint8Array };
+  async function decodePacked(meta, index, packed) {
+    const all = await inflateBytes(packed), arrays = {};
+    for (const [name, [dtype, offset, shape]] of Object.entries(index)) {
+      const T = TYPED[dtype], size = shape.reduce((a, b) => a * b, 1), k = T.BYTES_PER_ELEMENT;
+      const bytes = new Uint8Array(size * k);
+      for (let b = 0; b < k; b++) for (let i = 0, o = offset + b * size; i < size; i++) bytes[i * k + b] = all[o + i];
+      arrays[name] = { data: new T(bytes.buffer), shape };
+    }
+    return { meta, arrays };
+  }
+
+  // A data part by name: the recording's ("shared", "MSD", "MTT") are float32 blobs; the back
+  // end's ("backend-MSD", "backend-MTT") and the collection's ("collection") packed typed arrays.
+  function decodeData(name, meta, index, packed) {
+    return name === "collection" || name.startsWith("backend-") ? decodePacked(meta, index, packed) : decodePart(meta, index, packed);
+  }
+
+  // The built book's data, for an island's config: each part from its script beside this file
+  // (loaded once per page, shared by the page's explorers; the collection's is named by its
+  // key, the others by the recording), the audio the file beside them.
+  function scriptSource(config) {
+    const { recording } = config;
     return {
       part(name) {
-        const key = `${recording}/${name}`;
+        const [key, file] = name === "collection" ? [`collection/${config.collection}`, `collection.${config.collection}.js`]
+          : [`${recording}/${name}`, `${recording}.${name}.js`];
         if (!loading[key]) {
-          loading[key] = loadScript(`${HERE}${recording}.${name}.js`).then(() => {
+          loading[key] = loadScript(`${HERE}${file}`).then(() => {
             const raw = window[REGISTRY][key];
             delete window[REGISTRY][key];  // keep one decoded copy
-            return decodePart(raw.meta, raw.index, fromBase64(raw.blob));
+            return decodeData(name, raw.meta, raw.index, fromBase64(raw.blob));
           });
         }
         return loading[key];
       },
-      audio: `${HERE}${recording}${audioSuffix}`,
+      audio: `${HERE}${recording}${config.audio}`,
     };
   }
 
@@ -463,31 +487,12 @@
   };
 
   // ---------------------------------------------------------------- past the series (chapters 13-14)
-  // Their data (musicnn_nb/explore/web_past.py) packs typed arrays: each array's bytes grouped
-  // by position in the element, deflated, base64. A kind may add hooks to the Explorer:
-  // load(ex, firstView) once at start, build(ex, label) -> extra controls, resolve(ex, view),
-  // fromAddress(ex, query, view) -> what it refuses or null, address(view, query),
-  // sync(ex, view), audio(ex, view) -> the player's source or null (no player).
-  const TYPED = { f4: Float32Array, f8: Float64Array, i2: Int16Array, i4: Int32Array, u1: Uint8Array };
-
-  // A packed data file, decoded into named typed arrays (loaded once per page).
-  function packedPart(key, file) {
-    if (!loading[key]) {
-      loading[key] = loadScript(`${HERE}${file}`).then(async () => {
-        const raw = window[REGISTRY][key];
-        delete window[REGISTRY][key];
-        const all = await inflateBytes(fromBase64(raw.blob)), arrays = {};
-        for (const [name, [dtype, offset, shape]] of Object.entries(raw.index)) {
-          const T = TYPED[dtype], size = shape.reduce((a, b) => a * b, 1), k = T.BYTES_PER_ELEMENT;
-          const bytes = new Uint8Array(size * k);
-          for (let b = 0; b < k; b++) for (let i = 0, o = offset + b * size; i < size; i++) bytes[i * k + b] = all[o + i];
-          arrays[name] = { data: new T(bytes.buffer), shape };
-        }
-        return { meta: raw.meta, arrays };
-      });
-    }
-    return loading[key];
-  }
+  // Their data (musicnn_nb/explore/web_past.py) comes from the same source as the recording's:
+  // part("backend-MSD"), part("backend-MTT"), part("collection"). A kind may add hooks to the
+  // Explorer: load(ex, source) -> its data from a source (again when the recording changes),
+  // defaults(first) -> its entries of the default view, build(ex, label) -> extra controls,
+  // resolve(ex, view), fromAddress(ex, query, view) -> what it refuses or null, address(view,
+  // query), sync(ex, view), audio(ex, view) -> the player's source or null (no player).
 
   const W_ROWS = 753, BACKEND_ROWS = 12, BACKEND_NAMED = 5, MOMENT_S = 1.0;
 
@@ -521,14 +526,11 @@
   KINDS.backend = {
     controls: ["model", "segment"],
     layout: (width) => ({ boxes: [{ x: 0, y: TOP + 14, w: width, h: 340 }, { x: 0, y: TOP + 364, w: width, h: 230 }], height: TOP + 604 }),
-    async load(ex, first) {
-      ex.past = {};
-      for (const m of MODELS) {
-        const key = `${ex.config.recording}/backend-${m}`;
-        ex.past[m] = await packedPart(key, `${ex.config.recording}.backend-${m}.js`);
-      }
-      Object.assign(ex.defaultView, { tag: first.tag ?? null, row: first.row ?? null });
+    async load(ex, source) {
+      const parts = await Promise.all(MODELS.map((m) => source.part(`backend-${m}`)));
+      return { past: Object.fromEntries(MODELS.map((m, i) => [m, parts[i]])) };
     },
+    defaults: (first) => ({ tag: first.tag ?? null, row: first.row ?? null }),
     build(ex, label) {
       const ui = ex.ui, change = (partial) => ex.setView({ ...ex.view, ...partial }, { fromControl: true });
       ui.tag = el("select", { "aria-label": "tag" });
@@ -632,12 +634,9 @@
       boxes.push({ x: 0, y, w: width / 2, h: 300 }, { x: width / 2 + 60, y, w: width / 2 - 60, h: 300 });  // room for tag names
       return { boxes, height: y + 310, cols };
     },
-    async load(ex) {
-      const key = ex.config.collection;
-      ex.collection = await packedPart(`collection/${key}`, `collection.${key}.js`);
-    },
+    load: async (ex, source) => ({ collection: await source.part("collection") }),
     build() {
-      return [el("span", { class: "mx-note", text: "No player here: the collection's recordings are not part of the built site (they would take it past its size budget). Run the chapter in Jupyter to hear a unit's strongest segment." })];
+      return [el("span", { class: "mx-note", text: "No player here: the collection's recordings are not shipped with the explorer (in the built site they would take it past its size budget)." })];
     },
     compute(ex, md, v) {
       const cd = ex.collection, j = cd.meta.units.indexOf(v.unit), n = cd.meta.top, m = v.model;
@@ -711,8 +710,9 @@
       this.defaultView = { model: first.model || "MSD", segment: first.segment || 0, unit: first.unit || null,
                            auto: first.vmin == null && first.vmax == null, vmin: first.vmin ?? -10, vmax: first.vmax ?? 10,
                            cmap: first.cmap || "automatic", group: "all", nontrivial: true };
+      if (this.kind.defaults) Object.assign(this.defaultView, this.kind.defaults(first));
       await this.model(this.defaultView.model);
-      if (this.kind.load) await this.kind.load(this, first);
+      if (this.kind.load) Object.assign(this, await this.kind.load(this, this.source));
       if (this.defaultView.unit) this.defaultView.nontrivial = this.nontrivial(this.defaultView.model, this.defaultView.unit);
       this.build();
       const [view, problem] = this.linked ? await this.fromAddress() : [{ ...this.defaultView }, null];
@@ -734,11 +734,12 @@
     // Show another recording (a new data source) in the same view, its segment clamped; the
     // controls and view stay as they were when its data cannot be read.
     async useSource(source) {
-      let shared, md;
+      let shared, md, own;
       try {
-        [shared, md] = await Promise.all([source.part("shared"), source.part(this.view.model)]);
+        [shared, md, own] = await Promise.all([source.part("shared"), source.part(this.view.model),
+                                               this.kind.load ? this.kind.load(this, source) : {}]);
       } catch (error) { this.say(`The new recording's data could not be read (${error.message}): the view stays.`); return false; }
-      Object.assign(this, { source, shared, models: { [this.view.model]: md }, lists: null });
+      Object.assign(this, { source, shared, models: { [this.view.model]: md }, lists: null }, own);
       if (this.ui.segment) this.ui.segment.max = String(shared.meta.n_segments - 1);
       await this.setView({ ...this.view, segment: Math.min(this.view.segment, shared.meta.n_segments - 1) });
       return true;
@@ -971,7 +972,7 @@
     if (!document.getElementById("mx-style")) document.head.append(el("style", { id: "mx-style", text: STYLE }));
   }
 
-  window.MusicnnExplorer = { Explorer, decodePart, addStyle };
+  window.MusicnnExplorer = { Explorer, decodeData, addStyle };
   window.__explorer = window.__explorer || [];
   function startAll() {
     const islands = document.querySelectorAll(".musicnn-explorer");
@@ -979,7 +980,7 @@
     addStyle();
     for (const island of islands) {
       const config = JSON.parse(island.dataset.explorer);
-      const ex = new Explorer(island, config, scriptSource(config.recording, config.audio));
+      const ex = new Explorer(island, config, scriptSource(config));
       window.__explorer.push(ex);
       ex.ready = ex.start().catch((error) => {
         island.textContent = `This explorer could not start (${error.message}); the static figure below is the default view.`;

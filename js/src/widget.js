@@ -4,11 +4,13 @@
 // this file, in that order. The widget's saved state is small (config, version, path,
 // message): its data never is state. On render the page asks the kernel for the data of
 // the current recording ("request"); the kernel answers with one custom message per part
-// ("part": meta and index, the packed floats as a binary buffer, as web.py's Blob packs
-// them) and one with the audio file ("audio"). The audio-file box sends "open"; the kernel
-// analyses the file, then raises `version` (the page asks again) or sets `message`.
-const { Explorer, decodePart, addStyle } = globalThis.MusicnnExplorer;
-const NAMES = ["shared", "MSD", "MTT"];
+// ("part": its name, meta and index, the packed bytes as a binary buffer, as web.py's Blob
+// and web_past.py's Packed pack them: the recording's parts, and the back end's or the
+// collection's for those kinds) and one with the audio file ("audio"). The audio-file box
+// sends "open"; the kernel analyses the file, then raises `version` (the page asks again)
+// or sets `message`. The collection explorer has no file box: its input is the store.
+const { Explorer, decodeData, addStyle } = globalThis.MusicnnExplorer;
+const WITHOUT_FILE = ["collection"];
 const BUSY = "Analysing";  // how the kernel's message starts while it analyses a file
 
 // One version of the recording's data, filled as the kernel's messages arrive.
@@ -28,9 +30,9 @@ function kernelSource(version) {
     part: (name) => slot(name).promise,
     receive(msg, buffers) {
       const bytes = (i) => new Uint8Array(buffers[i].buffer, buffers[i].byteOffset, buffers[i].byteLength);
-      if (msg.type === "part" && NAMES.includes(msg.name) && !slot(msg.name).filled) {
+      if (msg.type === "part" && typeof msg.name === "string" && !slot(msg.name).filled) {
         slot(msg.name).filled = true;
-        slot(msg.name).resolve(decodePart(msg.meta, msg.index, bytes(0)));
+        slot(msg.name).resolve(decodeData(msg.name, msg.meta, msg.index, bytes(0)));
       } else if (msg.type === "audio" && !this.audio) {
         this.audio = URL.createObjectURL(new Blob([bytes(0)], { type: msg.mime }));
       }
@@ -76,7 +78,7 @@ function render({ model, el }) {
     candidate.start().then(() => {
       if (starting !== candidate) return;
       explorer = el.__explorer = candidate;  // (el.__explorer: for the browser test)
-      addFileBox();
+      if (!WITHOUT_FILE.includes(model.get("config").kind)) addFileBox();
       explorer.say(model.get("message"));
     }, (error) => { status.textContent = `This explorer could not start (${error.message}).`; el.replaceChildren(status); });
   };

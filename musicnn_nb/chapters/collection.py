@@ -1,7 +1,7 @@
 """Chapter 14, "Units across a collection": the chapter's tables and sentences.
 
-Facts come from :mod:`musicnn_nb.facts.collection`, the unit view and its explorer from
-:mod:`musicnn_nb.explore.collection`.
+Facts come from :mod:`musicnn_nb.facts.collection`, the unit figure from
+:mod:`musicnn_nb.explore.collection` and its explorer from :mod:`musicnn_nb.explore.widgets`.
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """What the explorers share: the units a unit control offers, the path an audio box shows,
-and the PNG writer of the kernel-side explorers of chapters 13 and 14 (until they too are
-computed in the page, as :mod:`musicnn_nb.explore.widgets` explains)."""
+the resolution of their static figures."""
 
 from __future__ import annotations
 
 import os
-import struct
-import zlib
 from pathlib import Path
-
-import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from musicnn_nb.facts.units import nontrivial_units
 from musicnn_nb.model.weights import layer_size, load_model
@@ -34,19 +28,3 @@ def shown_path(path: str | Path) -> str:
     except ValueError:  # another drive
         return str(path)
 
-
-def canvas_png(canvas: FigureCanvasAgg) -> bytes:
-    """What the canvas holds now, as an 8-bit RGB PNG. Written here, rows unfiltered and zlib at
-    its fastest level, because that takes about two thirds of Pillow's time at its fastest, for
-    a smaller file on an explorer's flat colours; a redraw waits for it."""
-    rgba = np.asarray(canvas.buffer_rgba())
-    height, width, _ = rgba.shape
-    rows = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter type 0, then RGB
-    rows[:, 1:].reshape(height, width, 3)[:] = rgba[..., :3]
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, truecolour, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
-            + chunk(b"IEND", b""))

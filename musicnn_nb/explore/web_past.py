@@ -1,9 +1,10 @@
 """Data for the explorers of chapters 13 and 14 in the built page ("Past the series").
 
-Like the other explorers (see :mod:`musicnn_nb.explore.web`), these two compute their views in
-the reader's browser from data the build writes once per book into ``_static/explore``, as
-classic scripts. What is cheaper to ship than to compute is shipped, and quantised where the
-page only draws it:
+Like the other explorers (see :mod:`musicnn_nb.explore.web`), these two are the one explorer
+implementation: they compute their views in the reader's browser from data the build writes
+once per book into ``_static/explore``, as classic scripts, and that a live kernel sends the
+explorer widget (:func:`musicnn_nb.explore.widgets.own_parts`). What is cheaper to ship than
+to compute is shipped, and quantised where the page only draws it:
 
 * **Back end (chapter 13), one part per model, ``<recording>.backend-<model>.js``.** Every
   segment's split of every tag's logit over the 753 rows of W
@@ -21,7 +22,7 @@ page only draws it:
   2 x 2 (band pairs, frame pairs: an example is drawn a few hundred pixels wide) and stored
   as uint8 over [0, :data:`M_DB_TOP`]: a pooled value is off by at most half a step,
   :data:`M_DB_ERROR`. The collection's audio is not shipped (its strongest segments alone
-  would take the site past its size budget); the page says so and a live session plays it.
+  would take the site past its size budget); the explorer says so.
 
 Typed arrays pack into one buffer (:class:`Packed`): each array's bytes regrouped by position
 in the element, then deflated and base64-encoded, as :class:`musicnn_nb.explore.web.Blob` does

@@ -1,6 +1,7 @@
 """The explorer widget's front end in Chromium: its module (musicnn_nb.explore.widgets.front_end)
 mounted on a page with a small stand-in for anywidget's model, which answers the widget's
-requests with the very messages the kernel sends (Recording.messages)."""
+requests with the very messages the kernel sends (Recording.messages, and for the back-end and
+collection explorers their own parts)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ import json
 import threading
 from http.server import ThreadingHTTPServer
 
+import numpy as np
 import pytest
 from conftest import CLIP, music_like, write_wav
 from test_web import CHROMIUM, FLAGS, QuietHandler, assert_close
 
-from musicnn_nb.explore.widgets import Explorer, View, recording_data
+from musicnn_nb.explore.web_past import CONTRIBUTION_STEPS
+from musicnn_nb.explore.widgets import BackEndView, Explorer, View, own_parts, part_messages, recording_data
+from musicnn_nb.facts import backend as fb
+from musicnn_nb.facts.collection import load
 from musicnn_nb.model.pipeline import analyse
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: run "
@@ -22,7 +27,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not instal
 UNIT = "cnn1/38x7/12"
 PAGE = """<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'></head><body>
 <div id="island-left-alone">ISLAND</div><div id="w" style="width: 1200px"></div>
-<script src="messages.js"></script>
+<script src="DATA_FILE"></script>
 <script type="module">
 import widget from "./widget.mjs";
 const state = STATE, listeners = {};
@@ -49,9 +54,27 @@ widget.render({ model, el: window.widgetEl });
 </script></body></html>"""
 
 
-def messages(recording, version: int, first: str) -> list[dict]:
+def messages(recording, version: int, first: str, own: dict | None = None, audio: bool = True) -> list[dict]:
+    sent = recording.messages(version, first, audio=audio) + part_messages(own or {}, version)
     return [{"content": content, "buffers": [base64.b64encode(b).decode("ascii") for b in buffers]}
-            for content, buffers in recording.messages(version, first)]
+            for content, buffers in sent]
+
+
+def write_page(folder, name: str, explorer: Explorer, data: dict) -> None:
+    """``<name>.html`` with the widget of ``explorer`` and the messages its kernel would send
+    (``data``: version -> messages), beside the widget's module."""
+    (folder / "widget.mjs").write_text(explorer._esm, encoding="utf-8")
+    (folder / f"{name}.js").write_text(f"window.MESSAGES = {json.dumps(data)};", encoding="utf-8")
+    state = {k: explorer.get_state()[k] for k in ("config", "version", "path", "message")}
+    page = PAGE.replace("STATE", json.dumps(state)).replace("ISLAND", explorer.island())
+    page = page.replace("DATA_FILE", f"{name}.js")
+    (folder / f"{name}.html").write_text(page, encoding="utf-8")
+
+
+def serve(folder):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +83,27 @@ def widget_page(tmp_path_factory):
     folder = tmp_path_factory.mktemp("widget")
     short = write_wav(folder / "short.wav", music_like(7.0))
     explorer = Explorer("unit", path=CLIP, view=View("MSD", 1, unit=UNIT))
-    (folder / "widget.mjs").write_text(explorer._esm, encoding="utf-8")
     data = {0: messages(recording_data(CLIP), 0, "MSD"), 1: messages(recording_data(short), 1, "MSD")}
-    (folder / "messages.js").write_text(f"window.MESSAGES = {json.dumps(data)};", encoding="utf-8")
-    state = {k: explorer.get_state()[k] for k in ("config", "version", "path", "message")}
-    (folder / "index.html").write_text(PAGE.replace("STATE", json.dumps(state)).replace("ISLAND", explorer.island()),
-                                       encoding="utf-8")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    write_page(folder, "index", explorer, data)
+    server = serve(folder)
     yield f"http://127.0.0.1:{server.server_port}", explorer, short
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def past_pages(tmp_path_factory, two_model_collection):
+    """Pages with a back-end and a collection explorer widget on localhost: (address, the
+    back-end explorer, the collection explorer)."""
+    folder = tmp_path_factory.mktemp("past-widget")
+    store = str(two_model_collection.path)
+    back = Explorer("backend", path=CLIP, view=BackEndView("MTT", 2))
+    write_page(folder, "backend", back, {0: messages(recording_data(CLIP), 0, "MTT", own_parts("backend", CLIP))})
+    summary = Explorer("collection", view=View("MSD", unit="cnn4/64x7/44"), store=store)
+    write_page(folder, "collection", summary,
+               {0: messages(recording_data(summary.source), 0, "MSD", own_parts("collection", summary.source, store),
+                            audio=False)})
+    server = serve(folder)
+    yield f"http://127.0.0.1:{server.server_port}", back, summary
     server.shutdown()
 
 
@@ -157,5 +192,64 @@ def test_a_widget_whose_first_data_never_came_starts_on_the_next(widget_page, br
     page.wait_for_function(f"{ex} && {ex}.drawCount > 0 && {ex}.shared.meta.file === {json.dumps(short.name)}",
                            timeout=30_000)
     assert page.locator("#w canvas").count() == 1 and page.locator("#w input[aria-label='audio file']").count() == 1
+    assert not problems, problems
+    page.close()
+
+
+def drawn_widget(browser, url: str, origin: str):
+    page, problems = open_page(browser, url, origin)
+    page.wait_for_function("window.widgetEl.__explorer && window.widgetEl.__explorer.drawCount > 0", timeout=60_000)
+    return page, problems
+
+
+def assert_quantised(got, expected) -> None:
+    """Every contribution within the int16 quantisation step of the package's (web_past)."""
+    step = float(np.abs(expected).max()) / CONTRIBUTION_STEPS
+    np.testing.assert_allclose(got, expected, rtol=0, atol=step)
+
+
+def test_the_backend_widget_draws_the_kernels_split_of_the_logit(past_pages, browser):
+    origin, explorer, _ = past_pages
+    page, problems = drawn_widget(browser, f"{origin}/backend.html", origin)
+    ex = "window.widgetEl.__explorer"
+    view = page.evaluate(f"{ex}.view")
+    shown = (view["model"], view["segment"], view["tag"], view["row"])
+    assert shown == ("MTT", 2, explorer.view.tag, explorer.view.row)
+    a = analyse(CLIP, "MTT")
+    att, k = fb.attributions(a)[2], a.tags.index(explorer.view.tag)
+    got = page.evaluate(f"[Array.from({ex}.computed.contributions), Array.from({ex}.computed.series), "
+                        f"{ex}.computed.logit]")
+    assert_quantised(got[0], att.per_row[k])
+    assert_close(got[1], a.W[2, explorer.view.row], "row of W")
+    assert abs(got[2] - att.logits[k]) <= 1e-6 * max(1.0, abs(att.logits[k]))
+    # another tag, drawn in the page from the same data
+    other = a.tags[(k + 1) % len(a.tags)]
+    page.select_option("#w select[aria-label='tag']", other)
+    page.wait_for_function(f"{ex}.view.tag === {json.dumps(other)}")
+    assert_quantised(page.evaluate(f"Array.from({ex}.computed.contributions)"), att.per_row[a.tags.index(other)])
+    assert page.locator("#w input[aria-label='audio file']").count() == 1  # the kernel re-analyses files
+    assert page.evaluate(f"{ex}.ui.audio.src").startswith("blob:")
+    assert page.locator("#island-left-alone canvas").count() == 0
+    assert not problems, problems
+    page.close()
+
+
+def test_the_collection_widget_draws_the_stores_summary_without_a_file_box(past_pages, browser,
+                                                                            two_model_collection):
+    origin, _, explorer = past_pages
+    page, problems = drawn_widget(browser, f"{origin}/collection.html", origin)
+    ex = "window.widgetEl.__explorer"
+    assert page.evaluate(f"{ex}.view.unit") == "cnn4/64x7/44"
+    for model, unit in (("MSD", "cnn4/64x7/44"), ("MTT", "cnn2/561x7/7")):
+        got = page.evaluate(f"""async ([model, unit]) => {{
+            await {ex}.setView({{...{ex}.view, group: 'all', nontrivial: false, model, unit}});
+            return {ex}.computed.examples.map((e) => [e.max, e.frame, e.label]);
+        }}""", [model, unit])
+        c = load(model, str(two_model_collection.path))
+        top, j = c.top(unit), c.column(unit)
+        assert_close([g[0] for g in got], c.max[top, j], f"{model} {unit} maxima")
+        assert [g[1] for g in got] == c.argmax[top, j].tolist() and [g[2] for g in got] == [c.label(i) for i in top]
+    assert page.locator("#w input[aria-label='audio file']").count() == 0  # the store is the input
+    assert page.locator("#w audio").count() == 0 and "No player here" in page.inner_text("#w")
     assert not problems, problems
     page.close()

@@ -18,7 +18,8 @@ from PIL import Image
 from musicnn_nb.explore import widgets
 from musicnn_nb.explore.figures import WholeTicks
 from musicnn_nb.explore.web import model_part, recording_key, shared_part
-from musicnn_nb.explore.widgets import Explorer, View
+from musicnn_nb.explore.web_past import backend_part, collection_part
+from musicnn_nb.explore.widgets import BackEndView, Explorer, View
 from musicnn_nb.model import pipeline
 from musicnn_nb.present import chapter, plots
 
@@ -95,6 +96,68 @@ def test_an_error_inside_a_callback_is_shown_in_the_page(monkeypatch):
     monkeypatch.setattr(widgets, "recording_data", broken)
     assert page.ask() == []
     assert "RuntimeError: packing failed" in e.message and e.version == 0
+
+
+def assert_own_parts(sent, expected: dict[str, dict], version: int) -> None:
+    """The last messages are the kind's own payloads (web_past's), in order, as sent for the page."""
+    own = sent[-len(expected):]
+    assert [c["name"] for c, _ in own] == list(expected)
+    for (content, buffers), (name, part) in zip(own, expected.items()):
+        assert content["type"] == "part" and content["version"] == version
+        assert content["meta"] == json.loads(json.dumps(part["meta"])) and content["index"] == part["index"]
+        assert buffers == [base64.b64decode(part["blob"])], name
+
+
+def test_the_backend_explorer_hands_over_the_back_ends_split_and_reanalyses_files(tmp_path):
+    e = Explorer("backend", path=CLIP, view=BackEndView("MTT", 1))
+    page = Page(e)
+    sent = page.ask()
+    assert_hands_over(sent[:4], CLIP, 0, first="MTT")
+    assert_own_parts(sent, {f"backend-{m}": backend_part(pipeline.analyse(CLIP, m)) for m in ("MSD", "MTT")}, 0)
+    assert len(sent) == 6 and e.message == ""
+    short = write_wav(tmp_path / "short.wav", music_like(7.0))
+    assert page.ask(type="open", path=str(short)) == [] and e.version == 1
+    sent = page.ask()
+    assert_hands_over(sent[:4], short, 1, first="MTT")
+    assert_own_parts(sent, {f"backend-{m}": backend_part(pipeline.analyse(short, m)) for m in ("MSD", "MTT")}, 1)
+    kept = (e.version, e.source, e.path, e._own)
+    (tmp_path / "noise.wav").write_bytes(b"not audio at all" * 100)
+    assert page.ask(type="open", path=str(tmp_path / "noise.wav")) == []
+    assert (e.version, e.source, e.path, e._own) == kept and "stays on short.wav" in e.message
+
+
+def test_a_failing_split_keeps_the_backend_explorer_on_its_file(tmp_path, monkeypatch):
+    e = Explorer("backend", path=CLIP)
+    page = Page(e)
+    short = write_wav(tmp_path / "short.wav", music_like(7.0))
+
+    def broken(kind, path, store=None):
+        raise widgets.AudioError(f"{path.name} could not be split: check it.")
+
+    monkeypatch.setattr(widgets, "own_parts", broken)
+    assert page.ask(type="open", path=str(short)) == []
+    assert (e.version, e.source) == (0, CLIP) and "short.wav could not be split" in e.message
+    assert "stays on" in e.message
+
+
+def test_the_collection_explorer_hands_over_its_stores_summary_and_has_no_file(two_model_collection, monkeypatch):
+    store = str(two_model_collection.path)
+    e = Explorer("collection", view=View("MTT", unit="cnn4/64x7/44"), store=store)
+    page = Page(e)
+    sent = page.ask()
+    assert [c.get("name", c["type"]) for c, _ in sent] == ["shared", "MTT", "MSD", "collection"]  # no audio
+    assert_own_parts(sent, {"collection": collection_part(store)[1]}, 0)
+    assert page.ask(type="open", path=str(CLIP)) == [] and e.version == 0 and e.path == ""
+    assert "collection store, not an audio file" in e.message
+    fresh = Explorer("collection", store=store)  # nothing computed yet: an error on the first request
+
+    def broken(store=None):
+        raise ValueError("the store's MTT segments differ from its MSD ones: recollect it.")
+
+    monkeypatch.setattr(widgets, "_collection_parts", broken)
+    page = Page(fresh)
+    page.ask()
+    assert "recollect it" in fresh.message and fresh.version == 0 and fresh._own is None
 
 
 def test_kinds_units_and_segments_are_checked_when_the_cell_runs():
