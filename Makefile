@@ -8,9 +8,8 @@ BIN := $(VENV)/bin
 
 .PHONY: book test test-fast lint env test-env assets benchmark clean clean-collection collection collection-store
 
-# Scripts the built pages serve themselves (no CDN): the widget manager and MathJax, from npm.
+# Scripts the built pages serve themselves (no CDN): MathJax, from npm.
 VENDOR := _vendor
-HTML_MANAGER := js/node_modules/@jupyter-widgets/html-manager/dist
 MATHJAX := js/node_modules/mathjax/es5
 
 # The execution cache only watches notebook code, so a change to the package (every subpackage), the shipped
@@ -66,9 +65,7 @@ assets: $(VENDOR)/.done
 
 $(VENDOR)/.done: js/package.json js/package-lock.json
 	npm ci --prefix js --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/widgets $(VENDOR)/mathjax/output/chtml/fonts
-	# the widgets' icon fonts: browsers since 2016 read woff2 or woff, never the eot/ttf/svg fallbacks
-	for f in $(HTML_MANAGER)/embed.js $(HTML_MANAGER)/*.woff $(HTML_MANAGER)/*.woff2; do cp "$$f" $(VENDOR)/widgets/; done
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax/output/chtml/fonts
 	cp $(MATHJAX)/tex-chtml.js $(VENDOR)/mathjax/
 	cp -r $(MATHJAX)/output/chtml/fonts/woff-v2 $(VENDOR)/mathjax/output/chtml/fonts/
 	touch $@

@@ -2,12 +2,9 @@
 
 * jupyter-book 1 runs sphinx-thebe's and sphinx-togglebutton's set-up twice, so every page
   declared ``const THEBE_JS_URL`` twice; repeated scripts are dropped.
-* An output that offers both a widget view and a static figure (an explorer widget, see
-  ``musicnn_nb.explore.widgets``) shows the figure, which the page's explorer script
-  replaces; a page that then shows no widget gets neither the saved widget state nor the
-  widget manager.
-* The widgets HTML manager calls MathJax 2's ``MathJax.Hub.Queue``; a small deferred script,
-  run after MathJax 3 has loaded, provides it.
+* No page draws a widget from saved state: an explorer widget's output (see
+  ``musicnn_nb.explore.widgets``) shows its static figure, which the page's explorer script
+  replaces, and the saved widget state is left out of the pages (no widget manager loads).
 * A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts
   (before MathJax, which takes a second or more to typeset a long chapter), and the data
   they compute their views from is written once, into ``_static/explore``.
@@ -25,10 +22,12 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
 
-SHIM = "widgets_mathjax_shim.js"
+logger = logging.getLogger(__name__)
+
 ISLAND = 'class="musicnn-explorer"'
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # a widget the page renders from saved state
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # a widget drawn from saved state: never in a page
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 EXPLORE = "explore"  # folder of _static with the explorers' scripts and data
 FULL_SIZE = "full-size"  # the cell tag of a figure that opens at its drawn size on click
@@ -45,18 +44,11 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
     from sphinx.builders.html._assets import _JavaScript
 
     seen, scripts = set(), []
-    widgetless = WIDGET_VIEW not in context.get("body", "")
-    manager = set(getattr(app.config, "nb_ipywidgets_js", None) or {})
     for script in context.get("script_files", []):
         key = (script.filename or "", script.attributes.get("body", ""))
-        if widgetless and (script.attributes.get("type") == WIDGET_STATE
-                           or any(str(script.filename or "").endswith(name) for name in manager)):
-            continue
-        if key not in seen:
+        if script.attributes.get("type") != WIDGET_STATE and key not in seen:
             seen.add(key)
             scripts.append(script)
-    if any(str(script.filename).endswith("widgets/embed.js") for script in scripts):
-        scripts.append(_JavaScript(f"_static/{SHIM}", priority=900, defer="defer"))
     if ISLAND in context.get("body", ""):
         from musicnn_nb.explore.web import SCRIPT_NAMES
 
@@ -69,8 +61,8 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
 
 
 class StaticFigureForWidget(SphinxPostTransform):
-    """Drop the widget view from an output that also offers a static figure, before myst-nb
-    picks one mime type per output."""
+    """Drop every widget view before myst-nb picks one mime type per output, so that an
+    explorer widget's output shows its static figure; warn about a widget that has none."""
 
     default_priority = 3  # myst-nb's choice of a mime type runs at 4
 
@@ -79,8 +71,11 @@ class StaticFigureForWidget(SphinxPostTransform):
             if bundle.get("nb_element") != "mime_bundle":
                 continue
             types = [child.get("mime_type") for child in bundle.children]
-            if WIDGET_VIEW in types and "image/png" in types:
+            if WIDGET_VIEW in types:
                 bundle.remove(bundle.children[types.index(WIDGET_VIEW)])
+                if "image/png" not in types:
+                    logger.warning("a widget without a static figure: the book has no widget manager "
+                                   "to draw it, so the page shows its text form", location=bundle)
 
 
 def _link_full_size(app, pagename, templatename, context, doctree):
