@@ -141,3 +141,12 @@ def two_model_collection(tmp_path_factory):
     (folder / "example.flac").write_bytes(shipped_example().read_bytes())
     (folder / "clip.mp3").write_bytes(CLIP.read_bytes())
     return collect(folder, tmp_path_factory.mktemp("store") / "s", ["MSD", "MTT"], workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for a module of browser tests (see tests/chromium.py)."""
+    from chromium import launch
+
+    with launch() as b:
+        yield b

@@ -6,18 +6,13 @@ package, driven by Playwright). Screenshots go to ``_build/screenshots/``.
 
 from __future__ import annotations
 
-import functools
 import re
-import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from chromium import NEEDS_CHROMIUM, launch, serve
 from conftest import ROOT, chapters
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: run "
-                                "`apt-get install chromium` (Debian) to enable the browser test")
+pytestmark = NEEDS_CHROMIUM
 WIDTHS = (1280, 390)  # a laptop window and a phone: no display equation may overflow the column at either
 MIN_SHOWN_RATIO = 0.8  # a figure shown narrower than this share of its drawn width has text below 80 % of its size
 # an absolute file-system path of the build machine in page text (a home, a venv, /tmp, site-packages ...)
@@ -37,31 +32,18 @@ IMAGES = """() => [...document.images].filter(i => i.src.includes('_images')).ma
   full_size: (i.closest('a.full-size') || {}).href === i.src,
   replaced: !i.getClientRects().length && !!i.closest('.cell')
             && !!i.closest('.cell').querySelector('.musicnn-explorer')}))"""
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-         "--disable-background-networking", "--disable-component-update"]
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
 def site(built_book):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(built_book)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(built_book) as origin:
+        yield origin
 
 
 def test_every_chapter_renders_offline_in_chromium(site):
-    from playwright.sync_api import sync_playwright
-
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launch() as browser:
         for chapter in chapters():
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             problems: list[str] = []
@@ -90,15 +72,11 @@ def test_every_chapter_renders_offline_in_chromium(site):
             page.screenshot(path=shots / f"{chapter.split('/')[-1]}.png", full_page=True)
             assert not problems, f"{chapter}: " + "; ".join(problems[:5])
             page.close()
-        browser.close()
 
 
 def _pages(site: str, width: int):
     """Each chapter (and the introduction) opened at ``width`` px, with its maths typeset."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launch() as browser:
         for chapter in ["book/intro", *chapters()]:
             page = browser.new_page(viewport={"width": width, "height": 900})
             page.goto(f"{site}/{chapter}.html", wait_until="networkidle")
@@ -110,7 +88,6 @@ def _pages(site: str, width: int):
                 page.wait_for_function(EXPLORERS_DRAWN, timeout=60_000)
             yield chapter, page
             page.close()
-        browser.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)

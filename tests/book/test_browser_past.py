@@ -10,15 +10,13 @@ controls, addresses and bad input are driven as a reader would.
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import random
-import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+import chromium
 import numpy as np
 import pytest
+from chromium import NEEDS_CHROMIUM, serve
 
 from musicnn_nb.explore.backend import UNIT_PAGES
 from musicnn_nb.explore.web import island_html, recording_key, standalone_page
@@ -29,17 +27,9 @@ from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.pipeline import analyse
 from musicnn_nb.model.weights import LAYERS, load_model
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: run "
-                                "`apt-get install chromium` (Debian) to enable the browser tests")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+pytestmark = NEEDS_CHROMIUM
 BACKEND, COLLECTION = 0, 1  # the explorers' order on the page
 DEFAULT_UNIT = "cnn1/38x7/12"
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -61,35 +51,15 @@ def site(tmp_path_factory, store):
     for name, island in zip(("collection", "backend"), islands):  # one explorer a page, as in the book:
         (folder / f"{name}.html").write_text(text.replace(island, ""), encoding="utf-8")  # addresses are per page
     write_past(folder / "explore", store=store)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(folder) as origin:
+        yield folder, origin
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url: str, origin: str, explorers: int = 2):
-    """The page at ``url`` once its explorers have drawn, and the problems it reported."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: problems.append(f"left the origin: {r.url}")
-            if not r.url.startswith((origin, "data:", "blob:")) else None)
-    page.goto(url)
-    page.wait_for_function(f"window.__explorer && window.__explorer.length === {explorers} && "
-                           "window.__explorer.every(e => e.drawCount > 0)", timeout=60_000)
-    return page, problems
+    """The page at ``url`` once its explorers have drawn, and the problems it reports."""
+    return chromium.open_page(browser, url, origin, explorers)
 
 
 def show(page, index: int, **view) -> dict:

@@ -9,15 +9,13 @@ input are driven as a reader would.
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import random
-import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+import chromium
 import numpy as np
 import pytest
+from chromium import NEEDS_CHROMIUM, serve
 
 from musicnn_nb.explore.web import island_html, recording_key, standalone_page
 from musicnn_nb.facts.units import nontrivial_units
@@ -25,17 +23,9 @@ from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.pipeline import analyse
 from musicnn_nb.model.weights import GROUPS
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: run "
-                                "`apt-get install chromium` (Debian) to enable the browser tests")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+pytestmark = NEEDS_CHROMIUM
 KINDS = {"unit": ("cnn1/38x7/12", ("cnn1",)), "midend": ("cnn2/561x7/0", ("cnn2", "cnn3", "cnn4")),
          "input": (None, ("cnn1",)), "taggram": (None, ("cnn1",)), "segmentation": (None, ("cnn1",))}
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -46,35 +36,15 @@ def site(tmp_path_factory):
     islands = [island_html(kind, key, {"model": "MSD", "segment": 1, "unit": unit}, layers, suffix)
                for kind, (unit, layers) in KINDS.items()]
     standalone_page(folder, islands)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(folder) as origin:
+        yield folder, origin
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url: str, origin: str):
-    """The page at ``url`` once every explorer has drawn, and the problems it reported."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: problems.append(f"left the origin: {r.url}")
-            if not r.url.startswith((origin, "data:", "blob:")) else None)
-    page.goto(url)
-    page.wait_for_function("window.__explorer && window.__explorer.length === 5 && "
-                           "window.__explorer.every(e => e.drawCount > 0)", timeout=30_000)
-    return page, problems
+    """The page at ``url`` once its five explorers have drawn, and the problems it reports."""
+    return chromium.open_page(browser, url, origin, len(KINDS))
 
 
 def explorer_index(kind: str) -> int:

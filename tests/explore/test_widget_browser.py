@@ -6,15 +6,13 @@ collection explorers their own parts)."""
 from __future__ import annotations
 
 import base64
-import functools
 import json
-import threading
-from http.server import ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from chromium import NEEDS_CHROMIUM, open_page, serve
 from conftest import CLIP, music_like, write_wav
-from test_web import CHROMIUM, FLAGS, QuietHandler, assert_close
+from test_web import assert_close
 
 from musicnn_nb.explore.web_past import CONTRIBUTION_STEPS
 from musicnn_nb.explore.widgets import BackEndView, Explorer, View, own_parts, part_messages, recording_data
@@ -22,8 +20,7 @@ from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.collection import load
 from musicnn_nb.model.pipeline import analyse
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: run "
-                                "`apt-get install chromium` (Debian) to enable the browser tests")
+pytestmark = NEEDS_CHROMIUM
 UNIT = "cnn1/38x7/12"
 PAGE = """<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'></head><body>
 <div id="island-left-alone">ISLAND</div><div id="w" style="width: 1200px"></div>
@@ -71,12 +68,6 @@ def write_page(folder, name: str, explorer: Explorer, data: dict) -> None:
     (folder / f"{name}.html").write_text(page, encoding="utf-8")
 
 
-def serve(folder):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture(scope="module")
 def widget_page(tmp_path_factory):
     """The page on localhost: (address, the explorer, the second recording's path)."""
@@ -85,9 +76,8 @@ def widget_page(tmp_path_factory):
     explorer = Explorer("unit", path=CLIP, view=View("MSD", 1, unit=UNIT))
     data = {0: messages(recording_data(CLIP), 0, "MSD"), 1: messages(recording_data(short), 1, "MSD")}
     write_page(folder, "index", explorer, data)
-    server = serve(folder)
-    yield f"http://127.0.0.1:{server.server_port}", explorer, short
-    server.shutdown()
+    with serve(folder) as origin:
+        yield origin, explorer, short
 
 
 @pytest.fixture(scope="module")
@@ -102,32 +92,11 @@ def past_pages(tmp_path_factory, two_model_collection):
     write_page(folder, "collection", summary,
                {0: messages(recording_data(summary.source), 0, "MSD", own_parts("collection", summary.source, store),
                             audio=False)})
-    server = serve(folder)
-    yield f"http://127.0.0.1:{server.server_port}", back, summary
-    server.shutdown()
+    with serve(folder) as origin:
+        yield origin, back, summary
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-def open_page(browser, url: str, origin: str):
-    """The page at ``url`` and the problems it will report."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: problems.append(f"left the origin: {r.url}")
-            if not r.url.startswith((origin, "data:", "blob:")) else None)
-    page.goto(url)
-    return page, problems
 
 
 def test_the_widget_draws_the_kernels_data_swaps_recordings_and_shows_messages(widget_page, browser):

@@ -1,0 +1,67 @@
+"""What the browser tests share: Chromium, a quiet local server and a page that records the
+problems a reader's browser would show (console errors and warnings, page errors, requests
+that leave the page's origin)."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NEEDS_CHROMIUM = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: run "
+                                    "`apt-get install chromium` (Debian) to enable the browser tests")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+         "--disable-background-networking", "--disable-component-update"]
+DRAWN = "window.__explorer && window.__explorer.length === {n} && window.__explorer.every(e => e.drawCount > 0)"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def serve(folder: str | Path) -> Iterator[str]:
+    """``folder`` served on localhost while the block runs: its address."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def launch() -> Iterator:
+    """A headless Chromium for the block."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser, url: str, origin: str, explorers: int | None = None):
+    """The page at ``url`` (once ``explorers`` explorers have drawn, if given) and the list the
+    problems it reports go to."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: problems.append(f"left the origin: {r.url}")
+            if not r.url.startswith((origin, "data:", "blob:")) else None)
+    page.goto(url)
+    if explorers is not None:
+        page.wait_for_function(DRAWN.format(n=explorers), timeout=60_000)
+    return page, problems
