@@ -70,9 +70,13 @@ class StaticFigureForWidget(SphinxPostTransform):
         for bundle in list(self.document.findall(nodes.container)):
             if bundle.get("nb_element") != "mime_bundle":
                 continue
-            types = [child.get("mime_type") for child in bundle.children]
+            children = {child.get("mime_type"): child for child in bundle.children}
+            types = list(children)
             if WIDGET_VIEW in types:
-                bundle.remove(bundle.children[types.index(WIDGET_VIEW)])
+                bundle.remove(children[WIDGET_VIEW])
+                if "image/png" in types and "text/plain" in types:  # the widget's words for its figure
+                    for image in children["image/png"].findall(nodes.image):
+                        image["alt"] = children["text/plain"].astext().strip().strip("'\"")
                 if "image/png" not in types:
                     logger.warning("a widget without a static figure: the book has no widget manager "
                                    "to draw it, so the page shows its text form", location=bundle)

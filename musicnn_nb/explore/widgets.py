@@ -256,9 +256,21 @@ class Explorer(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs):
         data, metadata = super()._repr_mimebundle_(**kwargs)
         data["image/png"] = base64.b64encode(self.png()).decode("ascii")
-        of = "its collection" if self.kind == "collection" else self._first.name
-        data["text/plain"] = f"{self.kind} explorer of {of} (needs a Jupyter kernel with widgets)"
+        data["text/plain"] = self.describe()
         return data, metadata
+
+    def describe(self) -> str:
+        """The default view in words: the text form of the widget, and the alt text of its
+        static figure in the book."""
+        view = self.config["view"]
+        of = "the collection" if self.kind == "collection" else self._first.name
+        shown = [f"{key} {view[key]}" for key in ("model", "segment", "tag", "row", "unit") if view.get(key) is not None]
+        if "vmin" in view:
+            shown.append("an automatic colour scale" if view["vmin"] is None or view.get("vmax") is None
+                         else f"colours from {view['vmin']:.3g} to {view['vmax']:.3g}")
+        name = {"midend": "mid-end", "backend": "back-end"}.get(self.kind, self.kind)
+        return (f"The {name} explorer of {of} at its default view ({', '.join(shown)}); with a Jupyter "
+                "kernel, or JavaScript in the book, its controls change the view.")
 
     def show(self) -> None:
         """Display the island, then the widget (with its static default figure)."""

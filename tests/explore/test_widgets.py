@@ -173,12 +173,22 @@ def test_kinds_units_and_segments_are_checked_when_the_cell_runs():
         Explorer("input", path=CLIP, view=View("MSD", 99))
 
 
+def test_the_text_form_names_the_default_view_for_the_figures_alt_text():
+    unit = Explorer("midend", path=CLIP, view=View("MTT", 1, vmin=-2.5, vmax=7.25, unit="cnn2/561x7/0")).describe()
+    for part in ("mid-end explorer", CLIP.name, "model MTT", "segment 1", "unit cnn2/561x7/0", "colours from -2.5 to 7.25"):
+        assert part in unit, (part, unit)
+    auto = Explorer("unit", path=CLIP, view=View("MSD", 2, unit="cnn1/38x7/12")).describe()
+    assert "automatic colour scale" in auto and "segment 2" in auto and "model MSD" in auto
+    back = Explorer("backend", path=CLIP, view=BackEndView("MSD", 2)).describe()
+    assert "back-end explorer" in back and "tag " in back and "colour" not in back  # no colour control
+
+
 def test_the_output_is_the_widget_with_its_static_default_figure():
     e = Explorer("taggram", path=CLIP, figsize=(11, 8))
     data, _ = e._repr_mimebundle_()
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == e.model_id
     png = base64.b64decode(data["image/png"])
-    assert png.startswith(b"\x89PNG") and "taggram explorer" in data["text/plain"]
+    assert png.startswith(b"\x89PNG") and data["text/plain"] == e.describe()
     assert Image.open(io.BytesIO(png)).size == (11 * widgets.PNG_DPI, 8 * widgets.PNG_DPI)
     front = e._esm  # the book's scripts, then the widget's entry point
     assert "window.MusicnnPlot" in front and "class Explorer" in front
