@@ -264,7 +264,8 @@ class Explorer(anywidget.AnyWidget):
         static figure in the book."""
         view = self.config["view"]
         of = "the collection" if self.kind == "collection" else self._first.name
-        shown = [f"{key} {view[key]}" for key in ("model", "segment", "tag", "row", "unit") if view.get(key) is not None]
+        shown = [f"{key} {view[key]}" for key in ("model", "segment", "tag", "row", "unit")
+                 if view.get(key) is not None]
         if "vmin" in view:
             shown.append("an automatic colour scale" if view["vmin"] is None or view.get("vmax") is None
                          else f"colours from {view['vmin']:.3g} to {view['vmax']:.3g}")

@@ -175,7 +175,8 @@ def test_kinds_units_and_segments_are_checked_when_the_cell_runs():
 
 def test_the_text_form_names_the_default_view_for_the_figures_alt_text():
     unit = Explorer("midend", path=CLIP, view=View("MTT", 1, vmin=-2.5, vmax=7.25, unit="cnn2/561x7/0")).describe()
-    for part in ("mid-end explorer", CLIP.name, "model MTT", "segment 1", "unit cnn2/561x7/0", "colours from -2.5 to 7.25"):
+    for part in ("mid-end explorer", CLIP.name, "model MTT", "segment 1", "unit cnn2/561x7/0",
+                 "colours from -2.5 to 7.25"):
         assert part in unit, (part, unit)
     auto = Explorer("unit", path=CLIP, view=View("MSD", 2, unit="cnn1/38x7/12")).describe()
     assert "automatic colour scale" in auto and "segment 2" in auto and "model MSD" in auto
