@@ -282,7 +282,7 @@ def test_segmentation_figure_marks_every_segment(analysis):
 def test_segmentation_view_draws_the_segment_and_its_w(analysis):
     fig = Figure()
     view = View(model=analysis.model.name, segment=2, vmin=-3.0, vmax=3.0)
-    figures.SegmentationView(fig, analysis, view)
+    figures.draw_segmentation(fig, analysis, view)
     images = [im for ax in fig.axes for im in ax.images]
     assert len(images) == 2
     top, bottom = images

@@ -199,7 +199,7 @@ def test_run_cli_prints_the_tags_command(clip):
 def test_taggram_view_draws_the_taggram_and_the_segments_top_tags(analysis):
     s = analysis.n_segments // 2
     fig = Figure()
-    figures.TaggramView(fig, analysis, View(model=analysis.model.name, segment=s))
+    figures.draw_taggram(fig, analysis, View(model=analysis.model.name, segment=s))
     images = [im for ax in fig.axes for im in ax.images if isinstance(im, AxesImage)]
     assert len(images) == 1
     image = images[0]
@@ -215,7 +215,7 @@ def test_taggram_view_draws_the_taggram_and_the_segments_top_tags(analysis):
 
 def test_taggram_view_applies_the_chosen_colour_scale(analysis):
     fig = Figure()
-    figures.TaggramView(fig, analysis, View(segment=0, vmin=0.0, vmax=0.2, cmap="viridis"))
+    figures.draw_taggram(fig, analysis, View(segment=0, vmin=0.0, vmax=0.2, cmap="viridis"))
     image = next(im for ax in fig.axes for im in ax.images)
     assert image.get_clim() == (0.0, 0.2)
     assert image.get_cmap().name == "viridis"
@@ -223,7 +223,7 @@ def test_taggram_view_applies_the_chosen_colour_scale(analysis):
 
 def test_taggram_view_rejects_a_missing_segment(analysis):
     with pytest.raises(SelectionError):
-        figures.TaggramView(Figure(), analysis, View(segment=analysis.n_segments))
+        figures.draw_taggram(Figure(), analysis, View(segment=analysis.n_segments))
 
 
 def test_result_label_is_relative_to_the_musicnn_package():
