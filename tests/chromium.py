@@ -4,7 +4,9 @@ that leave the page's origin)."""
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
 import shutil
 import threading
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -65,3 +68,23 @@ def open_page(browser, url: str, origin: str, explorers: int | None = None):
     if explorers is not None:
         page.wait_for_function(DRAWN.format(n=explorers), timeout=60_000)
     return page, problems
+
+
+def assert_close(got, expected, what: str, tolerance: float = 1e-4) -> None:
+    """Every value the page computed within ``tolerance`` of the largest magnitude of
+    ``expected`` (the package's), with NaN exactly where the package has NaN."""
+    expected = np.asarray(expected, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64).reshape(expected.shape)
+    both = ~np.isnan(expected)
+    assert np.array_equal(both, ~np.isnan(got)), f"{what}: NaNs differ"
+    scale = max(float(np.max(np.abs(expected[both]))) if both.any() else 0.0, 1e-30)
+    worst = float(np.max(np.abs(got[both] - expected[both]))) / scale if both.any() else 0.0
+    assert worst <= tolerance, f"{what}: off by {worst:.2e} of the largest magnitude"
+
+
+def pixels(page, index: int) -> np.ndarray:
+    """The canvas of the page's ``index``-th explorer as an RGBA array (device pixels), passed as a PNG."""
+    from PIL import Image
+
+    url = page.evaluate("i => window.__explorer[i].ui.canvas.toDataURL('image/png')", index)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))

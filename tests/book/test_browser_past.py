@@ -9,14 +9,12 @@ controls, addresses and bad input are driven as a reader would.
 
 from __future__ import annotations
 
-import base64
-import io
 import random
 
 import chromium
 import numpy as np
 import pytest
-from chromium import NEEDS_CHROMIUM, serve
+from chromium import NEEDS_CHROMIUM, assert_close, pixels, serve
 
 from musicnn_nb.explore.backend import UNIT_PAGES
 from musicnn_nb.explore.web import island_html, recording_key, standalone_page
@@ -73,20 +71,6 @@ def show(page, index: int, **view) -> dict:
     }""", [index, view])
 
 
-def assert_close(got, expected, what: str, tolerance: float = 1e-4) -> None:
-    """Every value within ``tolerance`` of the largest magnitude of ``expected``."""
-    expected = np.asarray(expected, dtype=np.float64)
-    got = np.asarray(got, dtype=np.float64).reshape(expected.shape)
-    scale = max(float(np.abs(expected).max()), 1e-30)
-    worst = float(np.abs(got - expected).max()) / scale
-    assert worst <= tolerance, f"{what}: off by {worst:.2e} of the largest magnitude"
-
-
-def pixels(page, index: int) -> np.ndarray:
-    from PIL import Image
-
-    url = page.evaluate("i => window.__explorer[i].ui.canvas.toDataURL('image/png')", index)
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
 
 
 def test_backend_views_compute_the_package_values(site, browser):

@@ -8,14 +8,12 @@ input are driven as a reader would.
 
 from __future__ import annotations
 
-import base64
-import io
 import random
 
 import chromium
 import numpy as np
 import pytest
-from chromium import NEEDS_CHROMIUM, serve
+from chromium import NEEDS_CHROMIUM, assert_close, pixels, serve
 
 from musicnn_nb.explore.web import island_html, recording_key, standalone_page
 from musicnn_nb.facts.units import nontrivial_units
@@ -62,15 +60,6 @@ def show(page, kind: str, **view) -> dict:
         return out;
     }""", [explorer_index(kind), view])
 
-
-def assert_close(got, expected, what: str) -> None:
-    expected = np.asarray(expected, dtype=np.float64)
-    got = np.asarray(got, dtype=np.float64).reshape(expected.shape)
-    both = ~np.isnan(expected)
-    assert np.array_equal(both, ~np.isnan(got)), f"{what}: NaNs differ"
-    scale = max(float(np.max(np.abs(expected[both]))) if both.any() else 0.0, 1e-30)
-    worst = float(np.max(np.abs(got[both] - expected[both]))) / scale if both.any() else 0.0
-    assert worst <= 1e-4, f"{what}: off by {worst:.2e} of the largest magnitude"
 
 
 def assert_winner(winner: np.ndarray, y_hat: np.ndarray, what: str) -> None:
@@ -135,13 +124,6 @@ def test_unit_and_midend_views_compute_the_package_values(site, browser):
     assert_close(got["taggram"], analyses["MSD"].taggram.T, "MSD taggram")
     assert not problems, problems
 
-
-def pixels(page, index: int) -> np.ndarray:
-    """The explorer's canvas as an RGBA array (device pixels), passed as a PNG."""
-    from PIL import Image
-
-    url = page.evaluate("i => window.__explorer[i].ui.canvas.toDataURL('image/png')", index)
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
 
 
 def test_every_control_redraws_what_it_should(site, browser):
