@@ -76,7 +76,7 @@ class StaticFigureForWidget(SphinxPostTransform):
                 bundle.remove(children[WIDGET_VIEW])
                 if "image/png" in types and "text/plain" in types:  # the widget's words for its figure
                     for image in children["image/png"].findall(nodes.image):
-                        image["alt"] = children["text/plain"].astext().strip().strip("'\"")
+                        image["alt"] = children["text/plain"].astext().strip()
                 if "image/png" not in types:
                     logger.warning("a widget without a static figure: the book has no widget manager "
                                    "to draw it, so the page shows its text form", location=bundle)
@@ -100,21 +100,20 @@ def _write_explorer_data(app, exception):
     an explorer. Every explorer must show the book's recording (the chapters all do)."""
     if exception is not None or app.builder.format != "html":
         return
-    pages = [p for p in Path(app.outdir).rglob("*.html") if ISLAND in p.read_text(encoding="utf-8")]
+    texts = {p: p.read_text(encoding="utf-8") for p in Path(app.outdir).rglob("*.html")}
+    pages = {p: text for p, text in texts.items() if ISLAND in text}  # each page read once
     if not pages:
         return
     from musicnn_nb.explore.web import install, recording_key
+    from musicnn_nb.explore.web_past import PAST_KINDS, write_past
 
     key = recording_key()
-    for page in pages:
-        if f"&quot;recording&quot;: &quot;{key}&quot;" not in page.read_text(encoding="utf-8"):
+    for page, text in pages.items():
+        if f"&quot;recording&quot;: &quot;{key}&quot;" not in text:
             raise RuntimeError(f"{page.name}: an explorer shows another recording than the book's "
                                f"({key}); the page could not load its data.")
     install(Path(app.outdir) / "_static" / EXPLORE)
-    from musicnn_nb.explore.web_past import PAST_KINDS, write_past
-
-    texts = [page.read_text(encoding="utf-8") for page in pages]
-    kinds = tuple(k for k in PAST_KINDS if any(f"&quot;kind&quot;: &quot;{k}&quot;" in text for text in texts))
+    kinds = tuple(k for k in PAST_KINDS if any(f"&quot;kind&quot;: &quot;{k}&quot;" in text for text in pages.values()))
     if kinds:  # chapters 13 and 14: the back end's split of the logits, the collection's summaries
         write_past(Path(app.outdir) / "_static" / EXPLORE, kinds)
 
