@@ -12,11 +12,16 @@
   a link to its image, so that a click opens it at the size it was drawn.
 * The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
   outputs (figures, saved widget state) are left out, which keeps the site a third smaller.
+* The chapters are read, and so executed, on every core (``$BOOK_JOBS`` processes, default:
+  the machine's cores), one chapter at a time per process, each handed the next chapter when
+  it is free, so that one long chapter does not hold up a fixed batch of others.
+  jupyter-book 1's command line has no ``-j``, so the extension sets Sphinx's process count.
 * The theme's source maps (``*.map``, 3.4 MB, a debugger's aid that no page loads) are not
   published, which keeps the site within its 40-MB budget.
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -142,7 +147,41 @@ def _drop_source_maps(app, exception):
             path.write_text(SOURCE_MAP.sub("", text), encoding="utf-8", errors="surrogateescape")
 
 
+def _read_on_every_core(app) -> None:
+    """Sphinx reads (executes) and writes the pages on ``$BOOK_JOBS`` processes, one page per
+    task. Sphinx itself would hand each process a fixed half of the chapters, so the one with
+    chapters 4 and 5 would finish long after the other."""
+    import sphinx.builders
+
+    jobs = os.environ.get("BOOK_JOBS") or str(len(os.sched_getaffinity(0)))
+    if not jobs.isdigit() or int(jobs) < 1:
+        raise ValueError(f"BOOK_JOBS={jobs!r}: give the number of processes to build with (1 or more)")
+    app.parallel = max(app.parallel, int(jobs))  # Sphinx creates its builder after the extensions
+    sphinx.builders.make_chunks = lambda pages, nproc, maxbatch=10: [[page] for page in pages]
+    # sphinx-external-toc always loads sphinx-multitoc-numbering, which does not say whether it
+    # is parallel-safe (so Sphinx would read serially). It is: it numbers sections after
+    # reading, in the main process, and only for a toc with `numbered: true` (this book has none).
+    multitoc = app.extensions.get("sphinx_multitoc_numbering")
+    if multitoc is not None:
+        multitoc.parallel_read_safe = multitoc.parallel_write_safe = True
+
+
+def _fail_on_a_failed_chapter(app, env) -> None:
+    """Stop the build, naming the chapters, if a cell failed. myst-nb has logged each failure
+    with its cell and traceback (it does not raise: see ``_config.yml``)."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    failed = {doc: data["exec_data"]["error"] for doc, data in NbMetadataCollector.get_doc_data(env).items()
+              if data.get("exec_data") and not data["exec_data"]["succeeded"]}
+    if failed:
+        names = ", ".join(f"{doc} ({error})" for doc, error in sorted(failed.items()))
+        raise RuntimeError(f"a cell failed in {names}: the cell and its traceback are in the "
+                           "'Executing notebook failed' warning above")
+
+
 def setup(app):
+    _read_on_every_core(app)
+    app.connect("env-updated", _fail_on_a_failed_chapter)
     app.connect("builder-inited", _add_static)
     app.add_post_transform(StaticFigureForWidget)
     app.connect("html-page-context", _fix_scripts, priority=999)

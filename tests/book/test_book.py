@@ -46,20 +46,28 @@ def test_downloadable_notebooks_are_the_chapters_without_outputs(built):
         assert "widgets" not in notebook["metadata"], chapter
 
 
-def test_a_failing_cell_fails_the_build_and_names_chapter_and_cell(tmp_path):
+@pytest.mark.parametrize("good_chapters", [0, 6], ids=["one process", "two processes"])
+def test_a_failing_cell_fails_the_build_and_names_chapter_and_cell(tmp_path, good_chapters):
+    """Also when the chapters are executed on two processes (Sphinx reads serially below 6)."""
     book = tmp_path / "broken"
     (book / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book)
     shutil.copytree(ROOT / "_ext", book / "_ext")  # the local Sphinx extension _config.yml names
-    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/bad\n")
-    (book / "book" / "intro.md").write_text("# Intro\n")
     front = (ROOT / "book" / "03_input.md").read_text().split("---\n")[1]
-    (book / "book" / "bad.md").write_text(f"---\n{front}---\n\n# Bad\n\n```{{code-cell}} ipython3\n"
-                                          "raise ValueError('deliberate failure')\n```\n")
-    result = build(book, tmp_path / "out")
-    log = result.stdout + result.stderr
+    names = [f"good{i}" for i in range(good_chapters)] + ["bad"]
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
+                                   + "".join(f"  - file: book/{name}\n" for name in names))
+    (book / "book" / "intro.md").write_text("# Intro\n")
+    for name in names:
+        code = "raise ValueError('deliberate failure')" if name == "bad" else "print('fine')"
+        (book / "book" / f"{name}.md").write_text(f"---\n{front}---\n\n# {name}\n\n```{{code-cell}} ipython3\n"
+                                                  f"{code}\n```\n")
+    result = build(book, tmp_path / "out", BOOK_JOBS="2")
+    log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # without the traceback's colours
     assert result.returncode != 0
-    assert "bad" in log and "deliberate failure" in log
+    assert "a cell failed in book/bad" in log  # the chapter
+    assert "raise ValueError('deliberate failure')" in log and "ValueError: deliberate failure" in log  # cell, error
+    assert "doing serial read" not in log, "an extension keeps Sphinx from reading on several processes"
 
 
 def test_audio_setting_points_chapters_at_another_file(tmp_path):
