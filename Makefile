@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 
 .PHONY: book test test-fast lint env test-env assets benchmark clean clean-collection collection collection-store
 
-# Scripts the built pages serve themselves (no CDN): MathJax, from npm.
+# Scripts the built pages serve themselves (no CDN): MathJax (and its lazy typesetting), from npm.
 VENDOR := _vendor
 MATHJAX := js/node_modules/mathjax/es5
 
@@ -63,10 +63,11 @@ env: $(VENV)/.book-env
 
 assets: $(VENDOR)/.done
 
-$(VENDOR)/.done: js/package.json js/package-lock.json
+$(VENDOR)/.done: js/package.json js/package-lock.json Makefile
 	npm ci --prefix js --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax/output/chtml/fonts
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax/output/chtml/fonts $(VENDOR)/mathjax/ui
 	cp $(MATHJAX)/tex-chtml.js $(VENDOR)/mathjax/
+	cp $(MATHJAX)/ui/lazy.js $(VENDOR)/mathjax/ui/
 	cp -r $(MATHJAX)/output/chtml/fonts/woff-v2 $(VENDOR)/mathjax/output/chtml/fonts/
 	touch $@
 

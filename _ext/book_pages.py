@@ -59,9 +59,11 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
 
         # before MathJax's deferred script, so that the explorers start (and fetch their data)
         # while MathJax starts up and typesets, not after it
-        mathjax = next((i for i, s in enumerate(scripts) if "mathjax" in str(s.filename or "")), len(scripts))
-        scripts[mathjax:mathjax] = [_JavaScript(f"_static/{EXPLORE}/{name}", priority=800, defer="defer")
-                                    for name in SCRIPT_NAMES]
+        # (the page orders its scripts by priority, stably: MathJax's, right before it)
+        mathjax = next((i for i, s in enumerate(scripts) if "mathjax" in str(s.filename or "")), None)
+        at, priority = (mathjax, scripts[mathjax].priority) if mathjax is not None else (len(scripts), 800)
+        scripts[at:at] = [_JavaScript(f"_static/{EXPLORE}/{name}", priority=priority, defer="defer")
+                          for name in SCRIPT_NAMES]
     context["script_files"][:] = scripts
 
 

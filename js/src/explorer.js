@@ -705,8 +705,9 @@
     }
 
     async start() {
-      this.shared = await this.source.part("shared");
       const first = this.config.view;
+      // the first model's part is fetched alongside the shared part, not after it
+      [this.shared] = await Promise.all([this.source.part("shared"), this.model(first.model || "MSD")]);
       this.defaultView = { model: first.model || "MSD", segment: first.segment || 0, unit: first.unit || null,
                            auto: first.vmin == null && first.vmax == null, vmin: first.vmin ?? -10, vmax: first.vmax ?? 10,
                            cmap: first.cmap || "automatic", group: "all", nontrivial: true };
