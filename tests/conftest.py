@@ -106,7 +106,10 @@ def build(source: Path, output: Path, **env: str) -> subprocess.CompletedProcess
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """The whole book built from scratch (every chapter executed) into a scratch folder."""
+    """The whole book built from scratch (every chapter executed) into a scratch folder; or,
+    while developing, the ``_build/html`` that ``$MUSICNN_NB_BUILT_BOOK`` names."""
+    if os.environ.get("MUSICNN_NB_BUILT_BOOK"):
+        return Path(os.environ["MUSICNN_NB_BUILT_BOOK"])
     out = tmp_path_factory.mktemp("book")
     result = build(ROOT, out)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

@@ -26,6 +26,15 @@ FIT = """() => {
   const errors = [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60));
   return {over, errors};
 }"""
+TYPESET_ALL = "MathJax.startup.promise.then(() => MathJax.startup.document.lazyTypesetAll())"
+# the last equation of a page is typeset once it is scrolled to (MathJax's lazy typesetting)
+LAST_ON_SCROLL = """async () => {
+  const last = () => [...document.querySelectorAll('mjx-container')].pop();
+  const before = !!last().querySelector('mjx-math');
+  last().scrollIntoView();
+  for (let i = 0; i < 200 && !last().querySelector('mjx-math'); i++) await new Promise(r => setTimeout(r, 25));
+  return [before, !!last().querySelector('mjx-math')];
+}"""
 EXPLORERS_DRAWN = "window.__explorer && window.__explorer.length > 0 && window.__explorer.every(e => e.drawCount > 0)"
 IMAGES = """() => [...document.images].filter(i => i.src.includes('_images')).map(i => ({
   shown: i.getBoundingClientRect().width, drawn: i.naturalWidth, alt: i.alt, src: i.src.split('/').pop(),
@@ -83,11 +92,19 @@ def _pages(site: str, width: int):
             if page.locator(".math").count():
                 page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
                 page.wait_for_function("!window.MathJax || !MathJax.startup || MathJax.startup.promise", timeout=30_000)
-                page.evaluate("window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+                page.evaluate(TYPESET_ALL)  # MathJax typesets on scrolling (lazily): all of it, here
             if page.locator(".musicnn-explorer").count():  # the page's explorers replace their static views
                 page.wait_for_function(EXPLORERS_DRAWN, timeout=60_000)
             yield chapter, page
             page.close()
+
+
+def test_maths_far_down_a_page_is_typeset_when_the_reader_gets_there(site):
+    with launch() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{site}/book/10_cnn2.html", wait_until="networkidle")
+        page.evaluate("MathJax.startup.promise")
+        assert page.evaluate(LAST_ON_SCROLL) == [False, True]  # not typeset at first, typeset on arrival
 
 
 @pytest.mark.parametrize("width", WIDTHS)
