@@ -16,13 +16,15 @@
   the machine's cores), one chapter at a time per process, each handed the next chapter when
   it is free, so that one long chapter does not hold up a fixed batch of others.
   jupyter-book 1's command line has no ``-j``, so the extension sets Sphinx's process count.
-* The theme's source maps (``*.map``, 3.4 MB, a debugger's aid that no page loads) are not
-  published, which keeps the site within its 40-MB budget.
+* What no page loads is not published, which keeps the site within its 40-MB budget: the
+  theme's source maps (``*.map``, 3.4 MB, a debugger's aid) and its translation catalogues
+  (``_static/locales``, 0.7 MB, which Sphinx reads when it builds, not the browser).
 """
 
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 from docutils import nodes
@@ -137,10 +139,11 @@ def _strip_downloads(app, exception):
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _drop_source_maps(app, exception):
+def _drop_unloaded_static(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     static = Path(app.outdir) / "_static"
+    shutil.rmtree(static / "locales", ignore_errors=True)
     for path in static.rglob("*.map"):
         path.unlink()
     for path in [*static.rglob("*.js"), *static.rglob("*.css")]:  # and the comments that name them
@@ -190,5 +193,5 @@ def setup(app):
     app.connect("html-page-context", _link_full_size)
     app.connect("build-finished", _strip_downloads)
     app.connect("build-finished", _write_explorer_data)
-    app.connect("build-finished", _drop_source_maps)
+    app.connect("build-finished", _drop_unloaded_static)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -80,3 +80,10 @@ def test_audio_setting_points_chapters_at_another_file(tmp_path):
     text = notebook.read_text()
     assert clip.name in text and "MUSICNN_NB_AUDIO" in text
     assert "example.flac" not in text
+
+
+def test_the_site_publishes_no_file_that_no_page_loads(built):
+    """The theme's source maps and translation catalogues stay out of the published site."""
+    static = built / "_static"
+    assert (static / "scripts").is_dir()  # the theme's scripts are there, without their maps
+    assert not list(static.rglob("*.map")) and not (static / "locales").exists()
