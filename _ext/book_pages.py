@@ -6,8 +6,9 @@
   ``musicnn_nb.explore.widgets``) shows its static figure, which the page's explorer script
   replaces, and the saved widget state is left out of the pages (no widget manager loads).
 * A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts
-  (before MathJax, which takes a second or more to typeset a long chapter), and the data
-  they compute their views from is written once, into ``_static/explore``.
+  (before MathJax, which starts up for a few tenths of a second), and the data they compute
+  their views from is written once, into ``_static/explore``. Font Awesome converts the
+  theme's icons once and does not watch the page after that (see ``_fix_scripts``).
 * A figure too large for the text column (a gallery, whose cell is tagged ``full-size``) is
   a link to its image, so that a click opens it at the size it was drawn.
 * The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
@@ -56,6 +57,10 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
         if script.attributes.get("type") != WIDGET_STATE and key not in seen:
             seen.add(key)
             scripts.append(script)
+    # Font Awesome turns the theme's icons into SVG once the page is parsed; left watching the
+    # page, it rescans every element a script adds (an explorer's 561-entry unit list, each
+    # redraw's controls: 0.1-0.2 s on a chapter's load). No icon is added after load.
+    scripts.insert(0, _JavaScript("", priority=0, body="window.FontAwesomeConfig = {observeMutations: false};"))
     if ISLAND in context.get("body", ""):
         from musicnn_nb.explore.web import SCRIPT_NAMES
 

@@ -75,6 +75,8 @@ def test_every_chapter_renders_offline_in_chromium(site):
             if page.locator(".math").count():
                 page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
             assert page.locator(".output.error, .traceback").count() == 0, chapter
+            # the theme's icons are drawn (Font Awesome converts them once: it does not watch the page)
+            assert page.locator("svg.svg-inline--fa").count() >= 3 and page.locator("i[class*='fa-']").count() == 0
             text = page.inner_text("main")
             paths = [m.group(0) for m in re.finditer(MACHINE_PATH, text)]
             assert not paths, f"{chapter}: a path of the build machine in the page: {paths[:3]}"
