@@ -9,7 +9,8 @@
 // web_past.py).
 // Classic scripts, so that the book also works opened from disk (file://).
 //
-// An Explorer reads all its data from a source: {part(name) -> Promise of {meta, arrays}, audio: url}.
+// An Explorer reads all its data from a source: {part(name) -> Promise of {meta, arrays}, audio: url,
+// media(file) -> Promise of the url of a file its data names (the collection's examples' MP3)}.
 // In the book it is scriptSource (the files above); in Jupyter the same Explorer, of every
 // kind, is the front end of a widget (js/src/widget.js) whose source is the kernel.
 //
@@ -106,6 +107,7 @@
         return loading[key];
       },
       audio: `${HERE}${recording}${config.audio}`,
+      media: async (file) => `${HERE}${file}`,
     };
   }
 
@@ -625,6 +627,37 @@
     },
   };
 
+  // The collection's examples play from one MP3 of all of them back to back (meta.audio: its
+  // file, each example's offset); the player holds the chosen example's media fragment.
+  // Clicking a panel, or its "#k" button, chooses that example and plays it.
+  function playExample(ex, k) {
+    ex.setView({ ...ex.view, example: k }, { fromControl: true }).then(() => ex.ui.audio.play().catch(() => {}));
+  }
+
+  // The example whose panel holds a click on the figure, or 0.
+  function exampleAt(ex, event) {
+    const r = ex.ui.canvas.getBoundingClientRect(), x = (event.clientX - r.left) * ex.width / r.width;
+    const y = (event.clientY - r.top) * ex.layout.height / r.height, n = ex.computed.examples.length;
+    return ex.layout.boxes.slice(0, n).findIndex((b) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h) + 1;
+  }
+
+  // Playback stays inside the chosen example: it stops at the example's end (the fragment's end
+  // only stops the first play, a quarter second late), and starts at its beginning from outside it.
+  // (Seeking into the MP3 needs a server that answers range requests, as web hosts do, or file://.)
+  function keepToExample(ex) {
+    const audio = ex.ui.audio;
+    const watch = () => {
+      if (audio.paused) return;
+      if (audio.currentTime >= ex.clip[1]) audio.pause(); else requestAnimationFrame(watch);
+    };
+    audio.addEventListener("play", () => {
+      const [start, stop] = ex.clip;
+      if (audio.currentTime < start - 0.05 || audio.currentTime >= stop - 0.05) audio.currentTime = start;
+      requestAnimationFrame(watch);
+    });
+    audio.addEventListener("timeupdate", () => { if (!audio.paused && audio.currentTime >= ex.clip[1]) audio.pause(); });
+  }
+
   KINDS.collection = {
     controls: ["model", "unit", "scale"],
     layout(width) {  // the examples in three columns on a wide page, two on a narrow one
@@ -634,37 +667,70 @@
       boxes.push({ x: 0, y, w: width / 2, h: 300 }, { x: width / 2 + 60, y, w: width / 2 - 60, h: 300 });  // room for tag names
       return { boxes, height: y + 310, cols };
     },
-    load: async (ex, source) => ({ collection: await source.part("collection") }),
-    build() {
-      return [el("span", { class: "mx-note", text: "No player here: the collection's recordings are not shipped with the explorer (in the built site they would take it past its size budget)." })];
+    async load(ex, source) {
+      const collection = await source.part("collection"), audio = collection.meta.audio;
+      return { collection, clips: audio ? await source.media(audio.file) : null };
     },
+    defaults: (first) => ({ example: first.example ?? 1 }),
+    build(ex) {
+      const meta = ex.collection.meta, ui = ex.ui;
+      if (!meta.audio) return [el("span", { class: "mx-note", text: meta.audio_note })];
+      ui.example = Array.from({ length: meta.top }, (_, i) => el("button", { type: "button", class: "mx-toggle", "data-example": String(i + 1),
+        text: `#${i + 1}`, "aria-label": `play example ${i + 1}` }));
+      ui.example.forEach((b) => b.addEventListener("click", () => playExample(ex, Number(b.dataset.example))));
+      ex.island.addEventListener("click", (event) => {
+        const k = event.target === ui.canvas ? exampleAt(ex, event) : 0;
+        if (k) playExample(ex, k);
+      });
+      return [el("span", { text: "play example " }), ...ui.example];
+    },
+    fromAddress(ex, q, v) {
+      if (!q.has("example")) return null;
+      const k = q.get("example");
+      if (!ex.collection.meta.audio || !/^\d+$/.test(k) || Number(k) < 1 || Number(k) > ex.collection.meta.top) return `example "${k}"`;
+      v.example = Number(k);
+      return null;
+    },
+    address(v, q) { q.set("example", String(v.example)); },
     compute(ex, md, v) {
       const cd = ex.collection, j = cd.meta.units.indexOf(v.unit), n = cd.meta.top, m = v.model;
       const pick = (name, width) => cd.arrays[`${name}/${m}`].data.subarray(j * width, (j + 1) * width);
-      const mdb = cd.arrays.M_dB, size = mdb.shape[1] * mdb.shape[2], step = cd.meta.m_db.top / cd.meta.m_db.levels;
+      const mdb = cd.arrays.M_dB, size = mdb ? mdb.shape[1] * mdb.shape[2] : 0, step = cd.meta.m_db.top / cd.meta.m_db.levels;
       const maxima = pick("top_max", n), frames = pick("top_frame", n);
       const examples = Array.from(pick("top", n), (e, i) => {
-        const codes = mdb.data.subarray(e * size, (e + 1) * size), values = new Float32Array(size);
+        const codes = mdb ? mdb.data.subarray(e * size, (e + 1) * size) : [], values = mdb ? new Float32Array(size) : null;
         for (let k = 0; k < size; k++) values[k] = codes[k] * step;
         return { ...cd.meta.examples[e], index: e, max: maxima[i], frame: frames[i], M_dB: values };
       });
       const bins = cd.arrays[`hist/${m}`].shape[1];
       return { examples, hist: pick("hist", bins), histRange: Array.from(pick("hist_range", 2)), open: cd.arrays[`open/${m}`].data[j],
-               tags: Array.from(pick("tags", 10), (k) => cd.meta.tags[m][k]), r: pick("tag_r", 10), bands: mdb.shape[1], cols: mdb.shape[2] };
+               tags: Array.from(pick("tags", 10), (k) => cd.meta.tags[m][k]), r: pick("tag_r", 10),
+               bands: mdb ? mdb.shape[1] : 0, cols: mdb ? mdb.shape[2] : 0 };
     },
     draw(ex, ctx, c, v) {
       const cd = ex.collection, shared = ex.shared, boxes = ex.layout.boxes, dt = cd.meta.m_db.frame_seconds, pool = cd.meta.m_db.pool;
       P.text(ctx, `${v.unit} (${v.model}) over ${cd.meta.n_segments.toLocaleString("en")} segments of ${cd.meta.n_files} recordings`, ex.width / 2, 10, "center", "middle", "bold 13px sans-serif");
-      P.text(ctx, `its ${c.examples.length} strongest segments: M_dB (${pool} × ${pool} means), the frame of the unit's maximum dashed`, ex.width / 2, 27, "center", "middle", "12px sans-serif");
+      P.text(ctx, cd.meta.audio ? `its ${c.examples.length} strongest segments: M_dB (${pool} × ${pool} means), the frame of the unit's maximum dashed; click one to play it`
+        : `its ${c.examples.length} strongest segments (no M_dB: the collection's audio is not available)`, ex.width / 2, 27, "center", "middle", "12px sans-serif");
       const sc = colourScale(shared, 0, 4, v, false), hz = cd.meta.m_db.mel_hz;
       c.scales = { M_dB: sc };
       const yticks = [0, 32, 64, 95].map((b) => [(b - (pool - 1) / 2) / pool, `${b}\n${Math.round(hz[b]).toLocaleString("en")} Hz`]);
       c.examples.forEach((e, i) => {
+        const title = `#${i + 1} ${e.label.slice(0, 24)}: max ${e.max.toFixed(2)}`;
+        if (!e.M_dB) {
+          P.text(ctx, title, boxes[i].x + boxes[i].w / 2, boxes[i].y + 20, "center", "middle", "bold 12px sans-serif");
+          P.text(ctx, `from ${e.start_s.toFixed(1)} s, the maximum at ${(e.start_s + e.frame * dt).toFixed(2)} s`, boxes[i].x + boxes[i].w / 2, boxes[i].y + 40, "center", "middle");
+          return;
+        }
         const h = P.heatmap(ctx, boxes[i], { data: e.M_dB, rows: c.bands, cols: c.cols, extent: [e.start_s - dt / 2, e.start_s + (c.cols * pool - 0.5) * dt, -0.5, c.bands - 0.5],
-          ...sc, title: `#${i + 1} ${e.label.slice(0, 24)}: max ${e.max.toFixed(2)}`, xlabel: "time in the track (s)", ylabel: "mel band", yticks, barLabel: i % ex.layout.cols === ex.layout.cols - 1 ? "M_dB" : "" });
+          ...sc, title, xlabel: "time in the track (s)", ylabel: "mel band", yticks, barLabel: i % ex.layout.cols === ex.layout.cols - 1 ? "M_dB" : "" });
         const px = h.sx(e.start_s + e.frame * dt);
         ctx.save(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.2; ctx.setLineDash([4, 3]);
         ctx.beginPath(); ctx.moveTo(px, h.rect.y); ctx.lineTo(px, h.rect.y + h.rect.h); ctx.stroke(); ctx.restore();
+        if (cd.meta.audio && i + 1 === v.example) {  // the example in the player
+          ctx.save(); ctx.strokeStyle = "#1f77b4"; ctx.lineWidth = 3;
+          ctx.strokeRect(h.rect.x - 2, h.rect.y - 2, h.rect.w + 4, h.rect.h + 4); ctx.restore();
+        }
       });
       const [lo, hi] = c.histRange, bins = c.hist.length, width = (hi - lo) / bins;
       let most = 1;
@@ -679,7 +745,19 @@
         colors: Array.from(c.r, (r) => (r > 0 ? "#d62728" : "#1f77b4")), xlim: [-1, 1], ylim: [-0.6, n - 0.4],
         yticks: c.tags.map((t, i) => [n - 1 - i, t]), title: `tags it goes with (${n} strongest correlations)`, xlabel: "correlation of its mean with the tag's weight" });
     },
-    audio: () => null,
+    sync(ex, v) {
+      if (ex.ui.example) ex.ui.example.forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.example) === v.example)));
+    },
+    // The chosen example's fragment of the examples' MP3, or no player when there is none.
+    audio(ex, v) {
+      const audio = ex.collection.meta.audio;
+      if (!audio || !ex.clips) return null;
+      const start = audio.offsets[ex.computed.examples[v.example - 1].index];
+      const first = !ex.clip;
+      ex.clip = [start, start + audio.seconds];
+      if (first) keepToExample(ex);
+      return `${ex.clips}#t=${start.toFixed(3)},${(start + audio.seconds).toFixed(3)}`;
+    },
   };
 
   // ---------------------------------------------------------------- the explorer

@@ -6,7 +6,8 @@
 // the current recording ("request"); the kernel answers with one custom message per part
 // ("part": its name, meta and index, the packed bytes as a binary buffer, as web.py's Blob
 // and web_past.py's Packed pack them: the recording's parts, and the back end's or the
-// collection's for those kinds) and one with the audio file ("audio"). The audio-file box
+// collection's for those kinds), one with the audio file ("audio"), and for the collection one
+// with its examples' MP3 ("media", named as its data names it). The audio-file box
 // sends "open"; the kernel analyses the file, then raises `version` (the page asks again)
 // or sets `message`. The collection explorer has no file box: its input is the store.
 const { Explorer, decodeData, addStyle } = globalThis.MusicnnExplorer;
@@ -28,11 +29,15 @@ function kernelSource(version) {
     version,
     audio: "",
     part: (name) => slot(name).promise,
+    media: (file) => slot(`media:${file}`).promise,
     receive(msg, buffers) {
       const bytes = (i) => new Uint8Array(buffers[i].buffer, buffers[i].byteOffset, buffers[i].byteLength);
       if (msg.type === "part" && typeof msg.name === "string" && !slot(msg.name).filled) {
         slot(msg.name).filled = true;
         slot(msg.name).resolve(decodeData(msg.name, msg.meta, msg.index, bytes(0)));
+      } else if (msg.type === "media" && typeof msg.name === "string" && !slot(`media:${msg.name}`).filled) {
+        slot(`media:${msg.name}`).filled = true;
+        slot(`media:${msg.name}`).resolve(URL.createObjectURL(new Blob([bytes(0)], { type: msg.mime })));
       } else if (msg.type === "audio" && !this.audio) {
         this.audio = URL.createObjectURL(new Blob([bytes(0)], { type: msg.mime }));
       }

@@ -21,8 +21,14 @@ to compute is shipped, and quantised where the page only draws it:
   correlations. M_dB only for segments that are some unit's top example, mean-pooled over
   2 x 2 (band pairs, frame pairs: an example is drawn a few hundred pixels wide) and stored
   as uint8 over [0, :data:`M_DB_TOP`]: a pooled value is off by at most half a step,
-  :data:`M_DB_ERROR`. The collection's audio is not shipped (its strongest segments alone
-  would take the site past its size budget); the explorer says so.
+  :data:`M_DB_ERROR`. Beside it, ``collection.<key>.mp3``: the same examples' audio back to
+  back, each exactly one segment long (:data:`EXAMPLE_SAMPLES`), mono at the model's 16 kHz and
+  a constant :data:`EXAMPLE_KBPS` kbps (the site's size budget allows no more; LAME keeps
+  about 5.7 kHz of bandwidth at that rate, enough to tell a kick from a voice), each
+  example's offset in the meta for the player's media fragment. As the model hears it: not
+  normalised, so examples keep their relative loudness. When the collection's recordings
+  cannot be read any more (a store whose audio moved), neither the examples' M_dB nor their
+  audio ships and the meta says why in one line (``audio_note``): the rest still works.
 
 Typed arrays pack into one buffer (:class:`Packed`): each array's bytes regrouped by position
 in the element, then deflated and base64-encoded, as :class:`musicnn_nb.explore.web.Blob` does
@@ -33,9 +39,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import zlib
-from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,17 +51,21 @@ from matplotlib.colors import to_hex
 from musicnn_nb.explore.web import MODEL_NAMES, REGISTRY, recording_key
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.collection import NAMES, TOP, Collection, load
-from musicnn_nb.model.audio import default_audio, load_audio
+from musicnn_nb.model.audio import default_audio
+from musicnn_nb.model.errors import AudioError
 from musicnn_nb.model.pipeline import Analysis, analyse
-from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES, m_db, mel_center_hz
+from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SAMPLE_RATE, SEGMENT_FRAMES, m_db, mel_center_hz
 from musicnn_nb.model.weights import W_ROWS, load_model
 from musicnn_nb.present.backend import stage_color
+from musicnn_nb.present.sound import MP3_DELAY, mp3_writer
 
 PAST_KINDS = ("backend", "collection")
 CONTRIBUTION_STEPS = 32767  # int16 steps from 0 to the largest magnitude of a (segment, tag) array
 M_DB_TOP, M_DB_LEVELS, POOL = 7.0, 255, 2  # uint8 codes 0..255 over [0, M_DB_TOP]; 2 x 2 mean pooling
 M_DB_ERROR = M_DB_TOP / M_DB_LEVELS / 2  # the largest quantisation error of a pooled M_dB value
 HIST_BINS, N_TAGS = 40, 10
+EXAMPLE_KBPS = 24  # the examples' MP3: 434 examples of the default collection at 24 kbps are 3.9 MB
+EXAMPLE_SAMPLES = SEGMENT_FRAMES * HOP  # one example's audio: the samples of one segment's 187 hops
 
 
 class Packed:
@@ -131,17 +142,25 @@ def quantise_m_db(pooled: np.ndarray) -> np.ndarray:
 
 
 def examples_m_db(c: Collection, segments: list[int]) -> np.ndarray:
-    """Pooled M_dB of the given segments, each recording decoded once."""
-    by_file: dict[str, list[int]] = defaultdict(list)
-    for i in segments:
-        by_file[c.files[i]].append(i)
-    out = {}
-    for name, members in by_file.items():
-        samples = load_audio(c.store.root / name).samples
-        for i in members:
-            start = round(c.starts[i] / FRAME_SECONDS) * HOP
-            out[i] = pooled_m_db(m_db(samples[start : start + SEGMENT_FRAMES * HOP])[:, :SEGMENT_FRAMES])
-    return np.stack([out[i] for i in segments])
+    """Pooled M_dB of the given segments."""
+    return np.stack([pooled_m_db(m_db(x)[:, :SEGMENT_FRAMES]) for x in c.segments_audio(segments)])
+
+
+def examples_m_db_and_audio(c: Collection, segments: list[int]) -> tuple[np.ndarray, bytes]:
+    """Pooled M_dB of the given segments and their audio as one MP3, back to back in that
+    order, each :data:`EXAMPLE_SAMPLES` long (zero-padded where a recording ends first); one
+    pass, so memory holds one recording and the MP3, never every example's samples."""
+    pooled, buffer = [], io.BytesIO()
+    with mp3_writer(buffer, EXAMPLE_KBPS) as mp3:
+        for x in c.segments_audio(segments):
+            pooled.append(pooled_m_db(m_db(x)[:, :SEGMENT_FRAMES]))
+            mp3.write(np.clip(np.pad(x, (0, EXAMPLE_SAMPLES - x.size)), -1.0, 1.0))
+    return np.stack(pooled), buffer.getvalue()
+
+
+def example_offsets(n: int) -> np.ndarray:
+    """Where each of ``n`` examples starts in the decoded MP3, in seconds (after LAME's delay)."""
+    return (MP3_DELAY + np.arange(n) * EXAMPLE_SAMPLES) / SAMPLE_RATE
 
 
 def unit_summaries(c: Collection, shipped: dict[int, int]) -> dict[str, np.ndarray]:
@@ -164,8 +183,18 @@ def unit_summaries(c: Collection, shipped: dict[int, int]) -> dict[str, np.ndarr
             "open": c.open.mean(axis=0), "tags": np.array(tags), "tag_r": np.array(r)}
 
 
-def collection_part(store: str | None = None) -> tuple[str, dict]:
-    """The collection explorer's data for both models: (key, payload)."""
+@dataclass(frozen=True)
+class CollectionPart:
+    """The collection explorer's data: its key, its payload, and its examples' MP3 (None when
+    the collection's recordings cannot be read)."""
+
+    key: str
+    payload: dict
+    audio: bytes | None  # written as the file its meta names, beside ``collection.<key>.js``
+
+
+def collection_part(store: str | None = None) -> CollectionPart:
+    """The collection explorer's data for both models."""
     models = {m: load(m, store) for m in MODEL_NAMES}
     first = models[MODEL_NAMES[0]]
     for m, c in models.items():
@@ -173,21 +202,31 @@ def collection_part(store: str | None = None) -> tuple[str, dict]:
             raise ValueError(f"the store's {m} segments differ from its {MODEL_NAMES[0]} ones: recollect it.")
     examples = sorted({int(i) for c in models.values() for u in NAMES for i in c.top(u)})
     shipped = {i: k for k, i in enumerate(examples)}
-    packed = Packed()
-    packed.add("M_dB", quantise_m_db(examples_m_db(first, examples)), "u1")
+    files = sorted(set(first.files.tolist()))
+    packed, key = Packed(), collection_key(first)
+    try:
+        pooled, audio = examples_m_db_and_audio(first, examples)
+        packed.add("M_dB", quantise_m_db(pooled), "u1")
+        sound = {"file": f"collection.{key}.mp3", "kbps": EXAMPLE_KBPS, "seconds": EXAMPLE_SAMPLES / SAMPLE_RATE,
+                 "offsets": example_offsets(len(examples)).tolist()}
+        note = ""
+    except AudioError:  # the recordings moved: everything but the examples' sound and spectrograms
+        audio, sound = None, None
+        note = ("The collection's audio is not available: a recording cannot be read where its store says it "
+                "is, so the examples have no player and no M_dB.")
     types = {"top": "i4", "top_max": "f4", "top_frame": "i2", "hist": "i4", "hist_range": "f4", "open": "f4",
              "tags": "i2", "tag_r": "f4"}
     for m, c in models.items():
         for name, values in unit_summaries(c, shipped).items():
             packed.add(f"{name}/{m}", values, types[name])
-    files = sorted(set(first.files.tolist()))
     meta = {"units": list(NAMES), "top": TOP, "n_segments": len(first.files), "n_files": len(files),
+            "audio": sound, "audio_note": note,
             "tags": {m: list(load_model(m).tags) for m in models},
             "examples": [{"label": first.label(i), "track": first.track(i), "start_s": float(first.starts[i])}
                          for i in examples],
             "m_db": {"top": M_DB_TOP, "levels": M_DB_LEVELS, "pool": POOL, "error": M_DB_ERROR,
                      "mel_hz": mel_center_hz().tolist(), "frame_seconds": FRAME_SECONDS}}
-    return collection_key(first), packed.payload(meta)
+    return CollectionPart(key, packed.payload(meta), audio)
 
 
 def write_past(folder: str | Path, kinds: tuple[str, ...] = PAST_KINDS, path: str | Path | None = None,
@@ -206,8 +245,12 @@ def write_past(folder: str | Path, kinds: tuple[str, ...] = PAST_KINDS, path: st
             target.write_text(_script(f"{key}/backend-{m}", backend_part(analyse(path, m))), encoding="ascii")
             written.append(target)
     if "collection" in kinds:
-        key, payload = collection_part(store)
-        target = folder / f"collection.{key}.js"
-        target.write_text(_script(f"collection/{key}", payload), encoding="ascii")
+        part = collection_part(store)
+        target = folder / f"collection.{part.key}.js"
+        target.write_text(_script(f"collection/{part.key}", part.payload), encoding="ascii")
         written.append(target)
+        if part.audio is not None:
+            target = folder / part.payload["meta"]["audio"]["file"]
+            target.write_bytes(part.audio)
+            written.append(target)
     return written

@@ -10,7 +10,8 @@ A chapter's explorer cell (:func:`explore`) prints two outputs:
   the data the book build wrote once beside the pages; invisible in Jupyter;
 * the :class:`Explorer` widget (anywidget), whose front end is the same script: in Jupyter
   or Binder it asks the kernel for its data when it renders (the recording's parts; the back
-  end's split of every logit for that recording; the summary of the collection store in use),
+  end's split of every logit for that recording; the summary of the collection store in use
+  and its examples' audio),
   and its audio-file box has the kernel analyse another file (the collection explorer has no
   file box: its input is the store). The same output carries the static default figure (a
   matplotlib PNG, drawn once by :mod:`musicnn_nb.explore.figures`, :mod:`.backend` or
@@ -40,7 +41,7 @@ from musicnn_nb.explore.backend import BackEndView
 from musicnn_nb.explore.common import PNG_DPI, shown_path, unit_choices
 from musicnn_nb.explore.figures import FIGURES, LAYERS, View, whole_ticks
 from musicnn_nb.explore.web import KINDS, MODEL_NAMES, SCRIPTS, island_html, model_part, recording_key, shared_part
-from musicnn_nb.explore.web_past import backend_part, collection_key, collection_part
+from musicnn_nb.explore.web_past import CollectionPart, backend_part, collection_key, collection_part
 from musicnn_nb.facts.collection import load
 from musicnn_nb.model import weights
 from musicnn_nb.model.audio import default_audio, file_digest
@@ -120,9 +121,29 @@ def _backend_parts(digest: str, path: Path) -> dict[str, dict]:
     return {f"backend-{m}": backend_part(analyse(path, m)) for m in MODEL_NAMES}
 
 
+def own_media(kind: str, store: str | None = None) -> dict[str, bytes]:
+    """The files a kind plays besides the recording, by the name its data gives them: the
+    collection's examples as one MP3 (none when its recordings cannot be read)."""
+    if kind != "collection":
+        return {}
+    part = _collection(store)
+    return {part.payload["meta"]["audio"]["file"]: part.audio} if part.audio is not None else {}
+
+
+def media_messages(media: dict[str, bytes], version: int) -> list[tuple[dict, list[bytes]]]:
+    """One custom message per file of :func:`own_media`: its name and type, its bytes as the buffer."""
+    return [({"type": "media", "version": version, "name": name,
+              "mime": AUDIO_TYPES.get(Path(name).suffix, "application/octet-stream")}, [data])
+            for name, data in media.items()]
+
+
 @functools.lru_cache(maxsize=2)
+def _collection(store: str | None) -> CollectionPart:
+    return collection_part(store)
+
+
 def _collection_parts(store: str | None) -> dict[str, dict]:
-    return {"collection": collection_part(store)[1]}
+    return {"collection": _collection(store).payload}
 
 
 def one_line(error: Exception) -> str:
@@ -204,7 +225,8 @@ class Explorer(anywidget.AnyWidget):
         if self._own is None:
             self._own = own_parts(self.kind, self._recording.path, self.store)
         messages = self._recording.messages(self.version, self.view.model, audio=self.kind != "collection")
-        for content, buffers in messages + part_messages(self._own, self.version):
+        media = media_messages(own_media(self.kind, self.store), self.version)
+        for content, buffers in messages + part_messages(self._own, self.version) + media:
             self.send(content, buffers)
 
     def open_file(self, path: str | Path) -> bool:

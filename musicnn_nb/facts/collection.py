@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -97,9 +98,18 @@ class Collection:
 
     def segment_audio(self, i: int) -> np.ndarray:
         """The 16-kHz samples of segment ``i`` (decoded from the collection's file)."""
-        samples = load_audio(self.store.root / self.files[i]).samples
-        start = round(self.starts[i] / FRAME_SECONDS) * HOP
-        return samples[start : start + SEGMENT_FRAMES * HOP]
+        return next(self.segments_audio([i]))
+
+    def segments_audio(self, segments: Iterable[int]) -> Iterator[np.ndarray]:
+        """The samples of each of ``segments`` in turn, as :meth:`segment_audio`, a recording
+        decoded once for each run of its segments (one recording in memory at a time).
+        Raises :class:`~musicnn_nb.model.errors.AudioError` when a file cannot be read."""
+        name, samples = None, np.empty(0, np.float32)
+        for i in segments:
+            if self.files[i] != name:
+                name, samples = self.files[i], load_audio(self.store.root / self.files[i]).samples
+            start = round(self.starts[i] / FRAME_SECONDS) * HOP
+            yield samples[start : start + SEGMENT_FRAMES * HOP]
 
     def segment_m_db(self, i: int) -> np.ndarray:
         """M_dB (96 x 187) of segment ``i``."""

@@ -174,8 +174,8 @@ def test_every_collection_control_redraws(site, browser):
     folder, origin = site
     page, problems = open_page(browser, f"{origin}/index.html", origin)
     root = page.locator(".mx-explorer").nth(COLLECTION)
-    assert root.locator("audio").count() == 0 and "No player here" in root.inner_text()
     act_and_compare(page, COLLECTION, [
+        ("example", lambda: root.locator("button[data-example='2']").click()),
         ("model", lambda: root.locator("button[data-model=MTT]").click()),
         ("unit", lambda: root.locator("select[aria-label=unit]").select_option(index=2)),
         ("layer", lambda: root.locator("select[aria-label=layer]").select_option("cnn4")),
@@ -185,6 +185,7 @@ def test_every_collection_control_redraws(site, browser):
                                    root.locator("input[aria-label='colour maximum']").press("Enter")))])
     view = page.evaluate(f"window.__explorer[{COLLECTION}].view")
     assert view["model"] == "MTT" and view["unit"].startswith("cnn4/") and (view["vmin"], view["vmax"]) == (1, 3)
+    assert view["example"] == 2 and "example=2" in page.url
     good, shown = view, pixels(page, COLLECTION)
     low = root.locator("input[aria-label='colour minimum']")
     low.fill("5")
@@ -193,6 +194,44 @@ def test_every_collection_control_redraws(site, browser):
     assert page.evaluate(f"window.__explorer[{COLLECTION}].view") == good
     assert np.array_equal(pixels(page, COLLECTION), shown)
     assert f"unit={view['unit']}" in page.url
+    assert not problems, problems
+
+
+def fragment(page, index: int, k: int) -> str:
+    """The media fragment of the page's example ``k`` (1-based) of the unit shown."""
+    return page.evaluate("""([i, k]) => { const ex = window.__explorer[i], a = ex.collection.meta.audio;
+        const start = a.offsets[ex.computed.examples[k - 1].index];
+        return `${a.file}#t=${start.toFixed(3)},${(start + a.seconds).toFixed(3)}`; }""", [index, k])
+
+
+def test_choosing_an_example_plays_it(site, browser, store):
+    folder, origin = site
+    page, problems = open_page(browser, f"{origin}/collection.html#explore?model=MTT&unit=cnn4/64x7/44", origin, 1)
+    root, ex = page.locator(".mx-explorer").first, "window.__explorer[0]"
+    audio = root.locator("audio")
+    assert audio.get_attribute("src").endswith(fragment(page, 0, 1)), "the player does not start on example 1"
+    c, examples = load("MTT", store), page.evaluate(f"{ex}.computed.examples.map(e => e.index)")
+    shipped = sorted({int(i) for m in ("MSD", "MTT") for u in NAMES for i in load(m, store).top(u)})
+    assert [shipped[e] for e in examples] == c.top("cnn4/64x7/44").tolist()
+    root.locator("button[data-example='3']").click()  # a button
+    page.wait_for_function(f"{ex}.view.example === 3")
+    assert audio.get_attribute("src").endswith(fragment(page, 0, 3)) and "example=3" in page.url
+    assert root.locator("button[data-example='3']").get_attribute("aria-pressed") == "true"
+    box = page.evaluate(f"{ex}.layout.boxes[4]")  # a panel: the figure is drawn at its CSS size
+    root.locator("canvas").click(position={"x": box["x"] + box["w"] / 2, "y": box["y"] + box["h"] / 2})
+    page.wait_for_function(f"{ex}.view.example === 5")
+    assert audio.get_attribute("src").endswith(fragment(page, 0, 5))
+    assert root.locator("button[data-example='5']").get_attribute("aria-pressed") == "true"
+    page.wait_for_function(f"{ex}.ui.audio.readyState >= 1", timeout=20_000)
+    start, end = (float(t) for t in audio.get_attribute("src").split("#t=")[1].split(","))
+    page.evaluate(f"{ex}.ui.audio.pause()")
+    page.wait_for_function(f"{ex}.ui.audio.seekable.length > 0 && {ex}.ui.audio.duration > {end}")
+    assert start - 0.1 <= page.evaluate(f"{ex}.ui.audio.currentTime") <= end
+    # playing from the last moment of the example stops at its end, not in the next one
+    page.evaluate(f"{ex}.ui.audio.currentTime = {end - 0.3}")
+    page.evaluate(f"{ex}.ui.audio.play()")
+    page.wait_for_function(f"{ex}.ui.audio.paused", timeout=10_000)
+    assert end - 0.01 <= page.evaluate(f"{ex}.ui.audio.currentTime") <= end + 0.1
     assert not problems, problems
 
 
@@ -214,7 +253,7 @@ def test_an_address_restores_a_view_and_a_bad_one_says_so(site, browser):
     page.close()
     for index, bad in ((BACKEND, "tag=nonsense"), (BACKEND, "row=753"), (BACKEND, "row=-1"), (BACKEND, "model=XYZ"),
                        (BACKEND, "segment=99"), (COLLECTION, "unit=cnn4/64x7/64"), (COLLECTION, "unit=cnn5/64x7/1"),
-                       (COLLECTION, "vmin=a&vmax=1")):
+                       (COLLECTION, "vmin=a&vmax=1"), (COLLECTION, "example=7"), (COLLECTION, "example=0")):
         name = "backend" if index == BACKEND else "collection"
         page, more = open_page(browser, f"{origin}/{name}.html#explore?{bad}", origin, 1)
         view = page.evaluate("window.__explorer[0].view")
@@ -235,6 +274,9 @@ def test_works_opened_from_disk(site, browser):
     page, problems = open_page(browser, (folder / "index.html").as_uri(), "file://")
     got = show(page, BACKEND, model="MTT", segment=2, tag="rock", row=None)
     assert len(got["contributions"]) == 753 and len(got["series"]) == 187
-    got = show(page, COLLECTION, model="MTT", unit="cnn4/64x7/44")
+    got = show(page, COLLECTION, model="MTT", unit="cnn4/64x7/44", example=4)
     assert len(got["examples"]) == 6
+    src = page.evaluate(f"window.__explorer[{COLLECTION}].ui.audio.src")
+    assert src.startswith("file://") and src.endswith(fragment(page, COLLECTION, 4))
+    page.wait_for_function(f"window.__explorer[{COLLECTION}].ui.audio.readyState >= 1", timeout=20_000)
     assert not problems, problems

@@ -5,15 +5,20 @@ package's. (The page's own computations are compared in tests/book/test_browser_
 from __future__ import annotations
 
 import base64
+import io
 import json
+import shutil
 import zlib
 
 import numpy as np
 import pytest
+import soundfile
 
 from musicnn_nb.explore.web import island_html
 from musicnn_nb.explore.web_past import (
     CONTRIBUTION_STEPS,
+    EXAMPLE_KBPS,
+    EXAMPLE_SAMPLES,
     M_DB_ERROR,
     M_DB_TOP,
     Packed,
@@ -26,6 +31,8 @@ from musicnn_nb.explore.web_past import (
 )
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.collection import NAMES, load
+from musicnn_nb.model.spectrogram import SAMPLE_RATE
+from musicnn_nb.present.sound import MP3_DELAY
 
 
 def unpack(payload: dict) -> dict[str, np.ndarray]:
@@ -84,7 +91,8 @@ def test_m_db_quantisation_bound_and_pooling():
 
 def test_collection_data_matches_the_store(two_model_collection, tmp_path):
     store = str(two_model_collection.path)
-    key, payload = collection_part(store)
+    part = collection_part(store)
+    key, payload = part.key, part.payload
     arrays, meta = unpack(payload), payload["meta"]
     c = load("MTT", store)
     examples = sorted({int(i) for m in ("MSD", "MTT") for u in NAMES for i in load(m, store).top(u)})
@@ -97,6 +105,52 @@ def test_collection_data_matches_the_store(two_model_collection, tmp_path):
     assert [meta["examples"][e]["start_s"] for e in top] == pytest.approx(c.starts[c.top("cnn4/64x7/44")].tolist())
     assert arrays["hist/MTT"][j].sum() == len(c.files)
     written = write_past(tmp_path, ("collection",), store=store)
-    assert [p.name for p in written] == [f"collection.{key}.js"]
+    assert [p.name for p in written] == [f"collection.{key}.js", f"collection.{key}.mp3"]
+    assert written[1].read_bytes() == part.audio and meta["audio"]["file"] == written[1].name
     island = island_html("collection", "k", {"unit": "cnn4/64x7/44"}, ("cnn4",), ".flac", {"collection": key})
     assert f"&quot;collection&quot;: &quot;{key}&quot;" in island
+
+
+def test_the_examples_audio_is_each_example_back_to_back_at_its_offset(two_model_collection):
+    store = str(two_model_collection.path)
+    part = collection_part(store)
+    meta = part.payload["meta"]
+    sound, n = meta["audio"], len(meta["examples"])
+    with soundfile.SoundFile(io.BytesIO(part.audio)) as f:
+        assert (f.format, f.samplerate, f.channels) == ("MP3", SAMPLE_RATE, 1)
+        decoded = f.read(dtype="float32")
+    # every example one segment long, after the encoder's delay; MP3 pads the end to its frame of 576 samples
+    assert 0 <= decoded.size - MP3_DELAY - n * EXAMPLE_SAMPLES < 576
+    assert abs(len(part.audio) * 8 / (decoded.size / SAMPLE_RATE) / 1000 - EXAMPLE_KBPS) < 0.05 * EXAMPLE_KBPS
+    offsets = np.array(sound["offsets"])
+    assert offsets.size == n and (np.diff(offsets) > 0).all()
+    assert np.allclose(np.diff(offsets), sound["seconds"]) and sound["seconds"] == EXAMPLE_SAMPLES / SAMPLE_RATE
+    # what plays at an example's offset is that example (of the store's segments, not its neighbour)
+    c = load("MSD", store)
+    examples = sorted({int(i) for m in ("MSD", "MTT") for u in NAMES for i in load(m, store).top(u)})
+    for k in (0, n // 2, n - 1):
+        start = round(offsets[k] * SAMPLE_RATE)
+        heard, truth = decoded[start : start + EXAMPLE_SAMPLES], c.segment_audio(examples[k])
+        heard = heard[: truth.size]
+        assert np.corrcoef(heard, truth)[0, 1] > 0.9, f"example {k} is not at its offset"
+        if k:
+            assert np.corrcoef(decoded[start - EXAMPLE_SAMPLES : start][: truth.size], truth)[0, 1] < 0.5
+
+
+def test_a_store_whose_audio_moved_ships_a_note_not_a_failure(two_model_collection, tmp_path):
+    moved = tmp_path / "store"
+    shutil.copytree(two_model_collection.path, moved)
+    meta = json.loads((moved / "store.json").read_text())
+    meta["root"] = str(tmp_path / "gone")
+    (moved / "store.json").write_text(json.dumps(meta))
+    part = collection_part(str(moved))
+    here = collection_part(str(two_model_collection.path))
+    assert part.audio is None and part.payload["meta"]["audio"] is None
+    note = part.payload["meta"]["audio_note"]
+    assert "not available" in note and "\n" not in note and str(tmp_path) not in note
+    arrays, kept = unpack(part.payload), unpack(here.payload)
+    assert "M_dB" not in arrays and set(kept) - set(arrays) == {"M_dB"}
+    for name in arrays:  # everything else as when the audio is there
+        assert np.array_equal(arrays[name], kept[name]), name
+    written = write_past(tmp_path / "site", ("collection",), store=str(moved))
+    assert [p.suffix for p in written] == [".js"]

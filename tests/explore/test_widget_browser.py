@@ -15,7 +15,16 @@ from conftest import CLIP, music_like, write_wav
 from test_web import assert_close
 
 from musicnn_nb.explore.web_past import CONTRIBUTION_STEPS
-from musicnn_nb.explore.widgets import BackEndView, Explorer, View, own_parts, part_messages, recording_data
+from musicnn_nb.explore.widgets import (
+    BackEndView,
+    Explorer,
+    View,
+    media_messages,
+    own_media,
+    own_parts,
+    part_messages,
+    recording_data,
+)
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.collection import load
 from musicnn_nb.model.pipeline import analyse
@@ -51,8 +60,10 @@ widget.render({ model, el: window.widgetEl });
 </script></body></html>"""
 
 
-def messages(recording, version: int, first: str, own: dict | None = None, audio: bool = True) -> list[dict]:
+def messages(recording, version: int, first: str, own: dict | None = None, audio: bool = True,
+             media: dict | None = None) -> list[dict]:
     sent = recording.messages(version, first, audio=audio) + part_messages(own or {}, version)
+    sent += media_messages(media or {}, version)
     return [{"content": content, "buffers": [base64.b64encode(b).decode("ascii") for b in buffers]}
             for content, buffers in sent]
 
@@ -91,7 +102,7 @@ def past_pages(tmp_path_factory, two_model_collection):
     summary = Explorer("collection", view=View("MSD", unit="cnn4/64x7/44"), store=store)
     write_page(folder, "collection", summary,
                {0: messages(recording_data(summary.source), 0, "MSD", own_parts("collection", summary.source, store),
-                            audio=False)})
+                            audio=False, media=own_media("collection", store))})
     with serve(folder) as origin:
         yield origin, back, summary
 
@@ -219,6 +230,11 @@ def test_the_collection_widget_draws_the_stores_summary_without_a_file_box(past_
         assert_close([g[0] for g in got], c.max[top, j], f"{model} {unit} maxima")
         assert [g[1] for g in got] == c.argmax[top, j].tolist() and [g[2] for g in got] == [c.label(i) for i in top]
     assert page.locator("#w input[aria-label='audio file']").count() == 0  # the store is the input
-    assert page.locator("#w audio").count() == 0 and "No player here" in page.inner_text("#w")
+    # the player plays the chosen example of the collection in use, from the MP3 the kernel sent
+    page.locator("#w button[data-example='2']").click()
+    page.wait_for_function(f"{ex}.view.example === 2 && {ex}.ui.audio.readyState >= 1", timeout=20_000)
+    src, want = page.evaluate(f"""() => {{ const a = {ex}.collection.meta.audio, e = {ex}.computed.examples[1];
+        return [{ex}.ui.audio.src, a.offsets[e.index]]; }}""")
+    assert src.startswith("blob:") and f"#t={want:.3f}," in src
     assert not problems, problems
     page.close()

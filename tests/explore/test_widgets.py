@@ -145,8 +145,11 @@ def test_the_collection_explorer_hands_over_its_stores_summary_and_has_no_file(t
     e = Explorer("collection", view=View("MTT", unit="cnn4/64x7/44"), store=store)
     page = Page(e)
     sent = page.ask()
-    assert [c.get("name", c["type"]) for c, _ in sent] == ["shared", "MTT", "MSD", "collection"]  # no audio
-    assert_own_parts(sent, {"collection": collection_part(store)[1]}, 0)
+    part = collection_part(store)
+    mp3 = part.payload["meta"]["audio"]["file"]
+    assert [c.get("name", c["type"]) for c, _ in sent] == ["shared", "MTT", "MSD", "collection", mp3]  # no recording
+    assert_own_parts(sent[:-1], {"collection": part.payload}, 0)
+    assert sent[-1] == ({"type": "media", "version": 0, "name": mp3, "mime": "audio/mpeg"}, [part.audio])
     assert page.ask(type="open", path=str(CLIP)) == [] and e.version == 0 and e.path == ""
     assert "collection store, not an audio file" in e.message
     fresh = Explorer("collection", store=store)  # nothing computed yet: an error on the first request
