@@ -32,7 +32,9 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 @contextmanager
 def serve(folder: str | Path) -> Iterator[str]:
-    """``folder`` served on localhost while the block runs: its address."""
+    """``folder`` served on localhost while the block runs: its address. A plain static server,
+    ``python -m http.server``'s: no range requests, so a page that needs to seek into a file
+    it has not fully buffered fails here as it would there."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -3,6 +3,7 @@ cache, and both models both ways."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -86,6 +87,20 @@ def music_like(seconds: float, rate: int = 16000, channels: int = 1, seed: int =
     beat = np.exp(-8 * (t % 0.5)) * np.sin(2 * np.pi * 220 * t)
     mono = (0.3 * beat + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
     return mono if channels == 1 else np.stack([mono, 0.5 * mono], axis=1)
+
+
+def match(heard: np.ndarray, truth: np.ndarray, rate: int = 16000) -> tuple[float, int]:
+    """How well decoded audio ``heard`` plays ``truth``: their correlation at the lag, up to 0.1 s
+    (an MP3 encoder's delay), where they agree best, and that lag in samples."""
+    scores = np.correlate(heard[: truth.size + rate // 10], truth, "valid")
+    lag = int(np.argmax(scores))
+    return float(np.corrcoef(heard[lag : lag + truth.size], truth)[0, 1]), lag
+
+
+def decode(data: bytes) -> np.ndarray:
+    """An audio file's bytes (an MP3) decoded to float32 samples."""
+    with soundfile.SoundFile(io.BytesIO(data)) as f:
+        return f.read(dtype="float32")
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@
 // Classic scripts, so that the book also works opened from disk (file://).
 //
 // An Explorer reads all its data from a source: {part(name) -> Promise of {meta, arrays}, audio: url,
-// media(file) -> Promise of the url of a file its data names (the collection's examples' MP3)}.
+// media(file) -> Promise of the url of a file its data names (a collection example's MP3)}.
 // In the book it is scriptSource (the files above); in Jupyter the same Explorer, of every
 // kind, is the front end of a widget (js/src/widget.js) whose source is the kernel.
 //
@@ -627,9 +627,10 @@
     },
   };
 
-  // The collection's examples play from one MP3 of all of them back to back (meta.audio: its
-  // file, each example's offset); the player holds the chosen example's media fragment.
-  // Clicking a panel, or its "#k" button, chooses that example and plays it.
+  // Each of the collection's examples plays from its own small MP3 (meta.audio names them:
+  // "{k}" is the example's index in meta.examples), so the player never seeks: it works over
+  // any server, with or without range requests, and from disk. Clicking a panel, or its "#k"
+  // button, chooses that example and plays it.
   function playExample(ex, k) {
     ex.setView({ ...ex.view, example: k }, { fromControl: true }).then(() => ex.ui.audio.play().catch(() => {}));
   }
@@ -639,23 +640,6 @@
     const r = ex.ui.canvas.getBoundingClientRect(), x = (event.clientX - r.left) * ex.width / r.width;
     const y = (event.clientY - r.top) * ex.layout.height / r.height, n = ex.computed.examples.length;
     return ex.layout.boxes.slice(0, n).findIndex((b) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h) + 1;
-  }
-
-  // Playback stays inside the chosen example: it stops at the example's end (the fragment's end
-  // only stops the first play, a quarter second late), and starts at its beginning from outside it.
-  // (Seeking into the MP3 needs a server that answers range requests, as web hosts do, or file://.)
-  function keepToExample(ex) {
-    const audio = ex.ui.audio;
-    const watch = () => {
-      if (audio.paused) return;
-      if (audio.currentTime >= ex.clip[1]) audio.pause(); else requestAnimationFrame(watch);
-    };
-    audio.addEventListener("play", () => {
-      const [start, stop] = ex.clip;
-      if (audio.currentTime < start - 0.05 || audio.currentTime >= stop - 0.05) audio.currentTime = start;
-      requestAnimationFrame(watch);
-    });
-    audio.addEventListener("timeupdate", () => { if (!audio.paused && audio.currentTime >= ex.clip[1]) audio.pause(); });
   }
 
   KINDS.collection = {
@@ -668,8 +652,9 @@
       return { boxes, height: y + 310, cols };
     },
     async load(ex, source) {
-      const collection = await source.part("collection"), audio = collection.meta.audio;
-      return { collection, clips: audio ? await source.media(audio.file) : null };
+      const collection = await source.part("collection"), file = collection.meta.audio;
+      const clips = file ? await Promise.all(collection.meta.examples.map((_, k) => source.media(file.replace("{k}", k)))) : null;
+      return { collection, clips };
     },
     defaults: (first) => ({ example: first.example ?? 1 }),
     build(ex) {
@@ -748,16 +733,8 @@
     sync(ex, v) {
       if (ex.ui.example) ex.ui.example.forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.example) === v.example)));
     },
-    // The chosen example's fragment of the examples' MP3, or no player when there is none.
-    audio(ex, v) {
-      const audio = ex.collection.meta.audio;
-      if (!audio || !ex.clips) return null;
-      const start = audio.offsets[ex.computed.examples[v.example - 1].index];
-      const first = !ex.clip;
-      ex.clip = [start, start + audio.seconds];
-      if (first) keepToExample(ex);
-      return `${ex.clips}#t=${start.toFixed(3)},${(start + audio.seconds).toFixed(3)}`;
-    },
+    // The chosen example's own MP3, or no player when there is none.
+    audio: (ex, v) => (ex.clips ? ex.clips[ex.computed.examples[v.example - 1].index] : null),
   };
 
   // ---------------------------------------------------------------- the explorer

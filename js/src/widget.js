@@ -7,7 +7,8 @@
 // ("part": its name, meta and index, the packed bytes as a binary buffer, as web.py's Blob
 // and web_past.py's Packed pack them: the recording's parts, and the back end's or the
 // collection's for those kinds), one with the audio file ("audio"), and for the collection one
-// with its examples' MP3 ("media", named as its data names it). The audio-file box
+// with its examples' MP3s ("media": each file's name, as its data names it, and type, the
+// files as the buffers; each becomes a blob URL). The audio-file box
 // sends "open"; the kernel analyses the file, then raises `version` (the page asks again)
 // or sets `message`. The collection explorer has no file box: its input is the store.
 const { Explorer, decodeData, addStyle } = globalThis.MusicnnExplorer;
@@ -35,9 +36,13 @@ function kernelSource(version) {
       if (msg.type === "part" && typeof msg.name === "string" && !slot(msg.name).filled) {
         slot(msg.name).filled = true;
         slot(msg.name).resolve(decodeData(msg.name, msg.meta, msg.index, bytes(0)));
-      } else if (msg.type === "media" && typeof msg.name === "string" && !slot(`media:${msg.name}`).filled) {
-        slot(`media:${msg.name}`).filled = true;
-        slot(`media:${msg.name}`).resolve(URL.createObjectURL(new Blob([bytes(0)], { type: msg.mime })));
+      } else if (msg.type === "media" && Array.isArray(msg.names) && Array.isArray(msg.mimes)) {
+        msg.names.forEach((name, i) => {
+          const s = slot(`media:${name}`);
+          if (s.filled || i >= buffers.length) return;
+          s.filled = true;
+          s.resolve(URL.createObjectURL(new Blob([bytes(i)], { type: msg.mimes[i] })));
+        });
       } else if (msg.type === "audio" && !this.audio) {
         this.audio = URL.createObjectURL(new Blob([bytes(0)], { type: msg.mime }));
       }

@@ -21,13 +21,16 @@ to compute is shipped, and quantised where the page only draws it:
   correlations. M_dB only for segments that are some unit's top example, mean-pooled over
   2 x 2 (band pairs, frame pairs: an example is drawn a few hundred pixels wide) and stored
   as uint8 over [0, :data:`M_DB_TOP`]: a pooled value is off by at most half a step,
-  :data:`M_DB_ERROR`. Beside it, ``collection.<key>.mp3``: the same examples' audio back to
-  back, each exactly one segment long (:data:`EXAMPLE_SAMPLES`), mono at the model's 16 kHz and
-  a constant :data:`EXAMPLE_KBPS` kbps (the site's size budget allows no more; LAME keeps
-  about 5.7 kHz of bandwidth at that rate, enough to tell a kick from a voice), each
-  example's offset in the meta for the player's media fragment. As the model hears it: not
-  normalised, so examples keep their relative loudness. When the collection's recordings
-  cannot be read any more (a store whose audio moved), neither the examples' M_dB nor their
+  :data:`M_DB_ERROR`. Beside it, the folder ``collection-<key>/``: each of those examples'
+  audio as its own small MP3, ``<k>.mp3`` for the k-th example of the meta (the meta's
+  ``audio`` names them), each exactly one segment long (:data:`EXAMPLE_SAMPLES`), mono at the
+  model's 16 kHz and a constant :data:`EXAMPLE_KBPS` kbps (the site's size budget allows no
+  more: 24 kbps, the next rate, would take it past 40 MB; LAME keeps about 5.5 kHz of
+  bandwidth at 16 kbps, within 0.3 kHz of what it keeps at 24, enough to tell a kick from a
+  voice). One file per example rather than one long file: the player needs no seeking, which
+  a server without range requests (``python -m http.server``) cannot give it. As the model
+  hears it: not normalised, so examples keep their relative loudness. When the collection's
+  recordings cannot be read any more (a store whose audio moved), neither the examples' M_dB nor their
   audio ships and the meta says why in one line (``audio_note``): the rest still works.
 
 Typed arrays pack into one buffer (:class:`Packed`): each array's bytes regrouped by position
@@ -54,17 +57,17 @@ from musicnn_nb.facts.collection import NAMES, TOP, Collection, load
 from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import AudioError
 from musicnn_nb.model.pipeline import Analysis, analyse
-from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SAMPLE_RATE, SEGMENT_FRAMES, m_db, mel_center_hz
+from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES, m_db, mel_center_hz
 from musicnn_nb.model.weights import W_ROWS, load_model
 from musicnn_nb.present.backend import stage_color
-from musicnn_nb.present.sound import MP3_DELAY, mp3_writer
+from musicnn_nb.present.sound import mp3_writer
 
 PAST_KINDS = ("backend", "collection")
 CONTRIBUTION_STEPS = 32767  # int16 steps from 0 to the largest magnitude of a (segment, tag) array
 M_DB_TOP, M_DB_LEVELS, POOL = 7.0, 255, 2  # uint8 codes 0..255 over [0, M_DB_TOP]; 2 x 2 mean pooling
 M_DB_ERROR = M_DB_TOP / M_DB_LEVELS / 2  # the largest quantisation error of a pooled M_dB value
 HIST_BINS, N_TAGS = 40, 10
-EXAMPLE_KBPS = 24  # the examples' MP3: 434 examples of the default collection at 24 kbps are 3.9 MB
+EXAMPLE_KBPS = 16  # an example's MP3: 6,192 bytes at 16 kbps; the default collection's 434 are 2.7 MB
 EXAMPLE_SAMPLES = SEGMENT_FRAMES * HOP  # one example's audio: the samples of one segment's 187 hops
 
 
@@ -146,21 +149,23 @@ def examples_m_db(c: Collection, segments: list[int]) -> np.ndarray:
     return np.stack([pooled_m_db(m_db(x)[:, :SEGMENT_FRAMES]) for x in c.segments_audio(segments)])
 
 
-def examples_m_db_and_audio(c: Collection, segments: list[int]) -> tuple[np.ndarray, bytes]:
-    """Pooled M_dB of the given segments and their audio as one MP3, back to back in that
-    order, each :data:`EXAMPLE_SAMPLES` long (zero-padded where a recording ends first); one
-    pass, so memory holds one recording and the MP3, never every example's samples."""
-    pooled, buffer = [], io.BytesIO()
+def example_mp3(samples: np.ndarray) -> bytes:
+    """One example's audio as its MP3: ``samples`` zero-padded to :data:`EXAMPLE_SAMPLES` (where
+    a recording ends first), at :data:`EXAMPLE_KBPS` kbps."""
+    buffer = io.BytesIO()
     with mp3_writer(buffer, EXAMPLE_KBPS) as mp3:
-        for x in c.segments_audio(segments):
-            pooled.append(pooled_m_db(m_db(x)[:, :SEGMENT_FRAMES]))
-            mp3.write(np.clip(np.pad(x, (0, EXAMPLE_SAMPLES - x.size)), -1.0, 1.0))
-    return np.stack(pooled), buffer.getvalue()
+        mp3.write(np.clip(np.pad(samples, (0, EXAMPLE_SAMPLES - samples.size)), -1.0, 1.0))
+    return buffer.getvalue()
 
 
-def example_offsets(n: int) -> np.ndarray:
-    """Where each of ``n`` examples starts in the decoded MP3, in seconds (after LAME's delay)."""
-    return (MP3_DELAY + np.arange(n) * EXAMPLE_SAMPLES) / SAMPLE_RATE
+def examples_m_db_and_audio(c: Collection, segments: list[int]) -> tuple[np.ndarray, tuple[bytes, ...]]:
+    """Pooled M_dB of the given segments and each one's MP3 (:func:`example_mp3`), in that
+    order; one pass, so memory holds one recording and the MP3s, never every example's samples."""
+    pooled, audio = [], []
+    for x in c.segments_audio(segments):
+        pooled.append(pooled_m_db(m_db(x)[:, :SEGMENT_FRAMES]))
+        audio.append(example_mp3(x))
+    return np.stack(pooled), tuple(audio)
 
 
 def unit_summaries(c: Collection, shipped: dict[int, int]) -> dict[str, np.ndarray]:
@@ -185,12 +190,19 @@ def unit_summaries(c: Collection, shipped: dict[int, int]) -> dict[str, np.ndarr
 
 @dataclass(frozen=True)
 class CollectionPart:
-    """The collection explorer's data: its key, its payload, and its examples' MP3 (None when
-    the collection's recordings cannot be read)."""
+    """The collection explorer's data: its key, its payload, and each shipped example's MP3 in
+    the order of the meta's examples (None when the collection's recordings cannot be read)."""
 
     key: str
     payload: dict
-    audio: bytes | None  # written as the file its meta names, beside ``collection.<key>.js``
+    audio: tuple[bytes, ...] | None
+
+    def media(self) -> dict[str, bytes]:
+        """The examples' MP3s by the name the page gives each (the meta's ``audio`` with its
+        ``{k}`` filled in), relative to ``collection.<key>.js``; empty without audio."""
+        if self.audio is None:
+            return {}
+        return {self.payload["meta"]["audio"].replace("{k}", str(k)): data for k, data in enumerate(self.audio)}
 
 
 def collection_part(store: str | None = None) -> CollectionPart:
@@ -207,8 +219,7 @@ def collection_part(store: str | None = None) -> CollectionPart:
     try:
         pooled, audio = examples_m_db_and_audio(first, examples)
         packed.add("M_dB", quantise_m_db(pooled), "u1")
-        sound = {"file": f"collection.{key}.mp3", "kbps": EXAMPLE_KBPS, "seconds": EXAMPLE_SAMPLES / SAMPLE_RATE,
-                 "offsets": example_offsets(len(examples)).tolist()}
+        sound = f"collection-{key}/{{k}}.mp3"  # the k-th example's file, as CollectionPart.media names it
         note = ""
     except AudioError:  # the recordings moved: everything but the examples' sound and spectrograms
         audio, sound = None, None
@@ -249,8 +260,9 @@ def write_past(folder: str | Path, kinds: tuple[str, ...] = PAST_KINDS, path: st
         target = folder / f"collection.{part.key}.js"
         target.write_text(_script(f"collection/{part.key}", part.payload), encoding="ascii")
         written.append(target)
-        if part.audio is not None:
-            target = folder / part.payload["meta"]["audio"]["file"]
-            target.write_bytes(part.audio)
+        for name, data in part.media().items():
+            target = folder / name
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(data)
             written.append(target)
     return written

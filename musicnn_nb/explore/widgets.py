@@ -123,18 +123,17 @@ def _backend_parts(digest: str, path: Path) -> dict[str, dict]:
 
 def own_media(kind: str, store: str | None = None) -> dict[str, bytes]:
     """The files a kind plays besides the recording, by the name its data gives them: the
-    collection's examples as one MP3 (none when its recordings cannot be read)."""
-    if kind != "collection":
-        return {}
-    part = _collection(store)
-    return {part.payload["meta"]["audio"]["file"]: part.audio} if part.audio is not None else {}
+    collection's examples, one MP3 each (none when its recordings cannot be read)."""
+    return _collection(store).media() if kind == "collection" else {}
 
 
 def media_messages(media: dict[str, bytes], version: int) -> list[tuple[dict, list[bytes]]]:
-    """One custom message per file of :func:`own_media`: its name and type, its bytes as the buffer."""
-    return [({"type": "media", "version": version, "name": name,
-              "mime": AUDIO_TYPES.get(Path(name).suffix, "application/octet-stream")}, [data])
-            for name, data in media.items()]
+    """The files of :func:`own_media` as one custom message (none if there are none): their
+    names and types, their bytes as the buffers, in that order."""
+    if not media:
+        return []
+    mimes = [AUDIO_TYPES.get(Path(name).suffix, "application/octet-stream") for name in media]
+    return [({"type": "media", "version": version, "names": list(media), "mimes": mimes}, list(media.values()))]
 
 
 @functools.lru_cache(maxsize=2)

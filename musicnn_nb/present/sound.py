@@ -5,11 +5,12 @@ IPython's ``Audio`` embeds 16-bit WAV, which made audio most of the book's page 
 is about a fifth of that and plays in every current browser; the players are for listening,
 while every figure and number is computed from the decoded input, never from this copy.
 
-Where many clips ship together (chapter 14's collection explorer), :func:`mp3_writer` encodes
-at a constant bit rate instead: libsndfile asks LAME for 160 - 152 c kbps at compression
-level c for 16-kHz audio (MPEG-2 Layer III), and a constant rate lets a browser seek by
-byte offset to any time in a long file. libsndfile writes no gapless header, so every decoder
-(libmpg123, FFmpeg, the browsers') hands out :data:`MP3_DELAY` samples of LAME's delay first.
+Where many clips ship together (chapter 14's collection explorer, one file per example),
+:func:`mp3_writer` encodes at a constant bit rate instead, so that every clip of a given
+length has the same, known size: libsndfile asks LAME for 160 - 152 c kbps at compression
+level c for 16-kHz audio (MPEG-2 Layer III). libsndfile writes no gapless header, so every
+decoder (libmpg123, FFmpeg, the browsers') hands out LAME's delay first: 1,105 samples
+(69 ms) of silence before the clip.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from IPython.display import HTML
 from musicnn_nb.model.spectrogram import SAMPLE_RATE
 
 CBR_KBPS = (16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)  # MPEG-2 Layer III rates (16 kHz)
-MP3_DELAY = 576 + 529  # samples at the start of a decoded MP3: LAME's encoder delay and the decoder's
 
 
 def mp3_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 from chromium import NEEDS_CHROMIUM, open_page, serve
-from conftest import CLIP, music_like, write_wav
+from conftest import CLIP, decode, match, music_like, write_wav
 from test_web import assert_close
 
 from musicnn_nb.explore.web_past import CONTRIBUTION_STEPS
@@ -26,7 +26,7 @@ from musicnn_nb.explore.widgets import (
     recording_data,
 )
 from musicnn_nb.facts import backend as fb
-from musicnn_nb.facts.collection import load
+from musicnn_nb.facts.collection import NAMES, load
 from musicnn_nb.model.pipeline import analyse
 
 pytestmark = NEEDS_CHROMIUM
@@ -230,11 +230,19 @@ def test_the_collection_widget_draws_the_stores_summary_without_a_file_box(past_
         assert_close([g[0] for g in got], c.max[top, j], f"{model} {unit} maxima")
         assert [g[1] for g in got] == c.argmax[top, j].tolist() and [g[2] for g in got] == [c.label(i) for i in top]
     assert page.locator("#w input[aria-label='audio file']").count() == 0  # the store is the input
-    # the player plays the chosen example of the collection in use, from the MP3 the kernel sent
+    # the player plays the chosen example of the collection in use, from its own MP3 the kernel sent
     page.locator("#w button[data-example='2']").click()
     page.wait_for_function(f"{ex}.view.example === 2 && {ex}.ui.audio.readyState >= 1", timeout=20_000)
-    src, want = page.evaluate(f"""() => {{ const a = {ex}.collection.meta.audio, e = {ex}.computed.examples[1];
-        return [{ex}.ui.audio.src, a.offsets[e.index]]; }}""")
-    assert src.startswith("blob:") and f"#t={want:.3f}," in src
+    src, shown = page.evaluate(f"[{ex}.ui.audio.src, {ex}.computed.examples[1].index]")
+    store = str(two_model_collection.path)
+    c = load("MTT", store)
+    assert src.startswith("blob:") and src == page.evaluate(f"{ex}.clips[{shown}]")
+    heard = decode(base64.b64decode(page.evaluate("""async (src) => {
+        const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
+        let text = ""; for (const b of bytes) text += String.fromCharCode(b);
+        return btoa(text); }""", src)))
+    shipped = sorted({int(i) for m in ("MSD", "MTT") for u in NAMES for i in load(m, store).top(u)})
+    assert shipped[shown] == c.top("cnn2/561x7/7")[1]  # the unit shown last, its second example
+    assert match(heard, c.segment_audio(shipped[shown]))[0] > 0.9
     assert not problems, problems
     page.close()

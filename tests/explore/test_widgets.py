@@ -146,10 +146,12 @@ def test_the_collection_explorer_hands_over_its_stores_summary_and_has_no_file(t
     page = Page(e)
     sent = page.ask()
     part = collection_part(store)
-    mp3 = part.payload["meta"]["audio"]["file"]
-    assert [c.get("name", c["type"]) for c, _ in sent] == ["shared", "MTT", "MSD", "collection", mp3]  # no recording
+    names = [part.payload["meta"]["audio"].replace("{k}", str(k)) for k in range(len(part.audio))]
+    assert [c.get("name", c["type"]) for c, _ in sent] == ["shared", "MTT", "MSD", "collection", "media"]  # no audio
     assert_own_parts(sent[:-1], {"collection": part.payload}, 0)
-    assert sent[-1] == ({"type": "media", "version": 0, "name": mp3, "mime": "audio/mpeg"}, [part.audio])
+    # every example's MP3 in one message, each under the name the page gives it
+    assert sent[-1] == ({"type": "media", "version": 0, "names": names, "mimes": ["audio/mpeg"] * len(names)},
+                        list(part.audio))
     assert page.ask(type="open", path=str(CLIP)) == [] and e.version == 0 and e.path == ""
     assert "collection store, not an audio file" in e.message
     fresh = Explorer("collection", store=store)  # nothing computed yet: an error on the first request
