@@ -105,7 +105,7 @@ def redraws(browser, repeats: int) -> bool:
     key, suffix = recording_key(), default_audio().suffix.lower()
     try:
         extra = {"backend": {"unit_pages": UNIT_PAGES}, "collection": {"collection": collection_key(load("MSD"))}}
-    except Exception as error:  # noqa: BLE001 - no collection store: that explorer is left out, said below
+    except Exception as error:  # no collection store: that explorer is left out, said below
         print(f"the collection explorer is not timed: {error}")
         del EXPLORERS["collection"]
         extra = {"backend": {"unit_pages": UNIT_PAGES}}
