@@ -90,3 +90,16 @@ def pixels(page, index: int) -> np.ndarray:
 
     url = page.evaluate("i => window.__explorer[i].ui.canvas.toDataURL('image/png')", index)
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
+
+
+def settled_address(page, *parts: str, timeout_ms: int = 5_000) -> str:
+    """The page's address once it names every one of ``parts``: an explorer writes its view
+    into the address when the view has been still for a moment, not on every change."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    try:
+        page.wait_for_function("parts => parts.every(p => location.href.includes(p))", arg=list(parts),
+                               timeout=timeout_ms)
+    except Timeout:
+        raise AssertionError(f"the address {page.url} does not name {parts}") from None
+    return page.url

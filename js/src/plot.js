@@ -125,9 +125,6 @@
     return t <= 0 ? 0 : t >= 1 ? 255 : Math.min(255, Math.floor(t * 256));
   }
 
-  // A heat map's pixels, kept per data array while its colours stay the same: a view that
-  // changes only other panels (or the segment marker) redraws this one with one drawImage.
-  const rendered = new WeakMap();
   const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
   const packedLuts = new WeakMap();  // lut (256 x rgb) -> Uint32Array of 256 opaque pixels
 
@@ -144,15 +141,26 @@
     return out;
   }
 
-  // The pixels of a heat map (row 0 at the bottom), as a canvas the size of the data.
-  function pixels(o) {
-    const hit = rendered.get(o.data);
-    if (hit && hit.vmin === o.vmin && hit.vmax === o.vmax && hit.lut === o.lut && hit.rows === o.rows && hit.cols === o.cols) return hit.canvas;
-    const canvas = document.createElement("canvas");
-    canvas.width = o.cols; canvas.height = o.rows;
-    const sctx = canvas.getContext("2d");
-    const image = sctx.createImageData(o.cols, o.rows);
-    const px = new Uint32Array(image.data.buffer), lut = packed(o.lut), d = o.data;
+  // A heat map's pixels (row 0 at the bottom) on a canvas the size of the data, one per panel
+  // (figure canvas and place in it). They are kept while the panel's data and colours stay the
+  // same, so a view that changes only other panels redraws this one with one drawImage; a new
+  // view recolours the panel's canvas and image in place, as creating them costs more than
+  // colouring their pixels.
+  const panels = new WeakMap();  // figure canvas -> Map "x,y" -> {canvas, image, px, and what they show}
+
+  function pixels(ctx, box, o) {
+    if (!panels.has(ctx.canvas)) panels.set(ctx.canvas, new Map());
+    const slots = panels.get(ctx.canvas), place = `${box.x},${box.y}`;
+    let p = slots.get(place);
+    if (p && p.data === o.data && p.vmin === o.vmin && p.vmax === o.vmax && p.lut === o.lut && p.rows === o.rows && p.cols === o.cols) return p.canvas;
+    if (!p || p.rows !== o.rows || p.cols !== o.cols) {
+      const canvas = p ? p.canvas : document.createElement("canvas");
+      canvas.width = o.cols; canvas.height = o.rows;
+      const image = canvas.getContext("2d").createImageData(o.cols, o.rows);
+      p = { canvas, image, px: new Uint32Array(image.data.buffer) };
+      slots.set(place, p);
+    }
+    const px = p.px, lut = packed(o.lut), d = o.data;
     const lo = o.vmin, k = o.vmax > o.vmin ? 256 / (o.vmax - o.vmin) : 0;
     for (let row = 0; row < o.rows; row++) {
       const out = (o.rows - 1 - row) * o.cols, src = row * o.cols;
@@ -163,16 +171,15 @@
         px[out + c] = lut[j <= 0 ? 0 : j >= 255 ? 255 : j | 0];
       }
     }
-    sctx.putImageData(image, 0, 0);
-    rendered.set(o.data, { vmin: o.vmin, vmax: o.vmax, lut: o.lut, rows: o.rows, cols: o.cols, canvas });
-    return canvas;
+    p.canvas.getContext("2d").putImageData(p.image, 0, 0);
+    Object.assign(p, { data: o.data, vmin: o.vmin, vmax: o.vmax, lut: o.lut, rows: o.rows, cols: o.cols });
+    return p.canvas;
   }
 
   function heatmap(ctx, box, o) {
     const r = inner(box, true);
-    const scratch = pixels(o);
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(scratch, r.x, r.y, r.w, r.h);
+    ctx.drawImage(pixels(ctx, box, o), r.x, r.y, r.w, r.h);
     const [x0, x1, y0, y1] = o.extent;
     const scale = axes(ctx, r, { xlim: [x0, x1], ylim: [y0, y1], title: o.title, xlabel: o.xlabel,
                                  ylabel: o.ylabel, yticks: o.yticks, xticks: o.xticks, ytickFont: o.ytickFont });
@@ -180,18 +187,24 @@
     return { rect: r, ...scale };
   }
 
-  const barCanvas = document.createElement("canvas");
+  // A colour map as a 1 x 256 canvas, top = the largest value, once per map.
+  const strips = new WeakMap();
+
+  function strip(lut) {
+    if (!strips.has(lut)) {
+      const canvas = document.createElement("canvas");
+      canvas.width = 1; canvas.height = 256;
+      const bctx = canvas.getContext("2d"), image = bctx.createImageData(1, 256);
+      new Uint32Array(image.data.buffer).set(packed(lut).slice().reverse());
+      bctx.putImageData(image, 0, 0);
+      strips.set(lut, canvas);
+    }
+    return strips.get(lut);
+  }
 
   function colorbar(ctx, b, o) {
-    barCanvas.width = 1; barCanvas.height = 256;  // the map, top = vmax, drawn stretched
-    const bctx = barCanvas.getContext("2d"), strip = bctx.createImageData(1, 256);
-    for (let i = 0; i < 256; i++) {
-      const k = (255 - i) * 4, j = i * 3;
-      strip.data[k] = o.lut[j]; strip.data[k + 1] = o.lut[j + 1]; strip.data[k + 2] = o.lut[j + 2]; strip.data[k + 3] = 255;
-    }
-    bctx.putImageData(strip, 0, 0);
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(barCanvas, b.x, b.y, b.w, b.h);
+    ctx.drawImage(strip(o.lut), b.x, b.y, b.w, b.h);
     ctx.strokeStyle = INK;
     ctx.strokeRect(Math.round(b.x) + 0.5, Math.round(b.y) + 0.5, Math.round(b.w), Math.round(b.h));
     const values = ticks(o.vmin, o.vmax, Math.max(2, Math.floor(b.h / 35)));

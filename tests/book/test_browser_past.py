@@ -14,7 +14,7 @@ import random
 import chromium
 import numpy as np
 import pytest
-from chromium import NEEDS_CHROMIUM, assert_close, pixels, serve
+from chromium import NEEDS_CHROMIUM, assert_close, pixels, serve, settled_address
 from conftest import decode, match
 
 from musicnn_nb.explore.backend import UNIT_PAGES
@@ -171,7 +171,7 @@ def test_every_backend_control_redraws_and_the_address_follows(site, browser):
     frame = int(fb.winning_frames(a, 4, np.array([view["row"]]))[0])
     start = max(0.0, a.segment_start_s[4] + frame * 0.016 - 0.5)
     assert root.locator("audio").get_attribute("src").endswith(f"#t={start:.3f},{start + 1:.3f}")
-    assert f"tag={view['tag'].replace(' ', '+')}" in page.url and f"row={view['row']}" in page.url
+    settled_address(page, f"tag={view['tag'].replace(' ', '+')}", f"row={view['row']}")
     unit = fb.w_row_unit(view["row"])
     link = root.locator("a", has_text="in its chapter's explorer").get_attribute("href")
     assert link == f"{UNIT_PAGES[unit.split('/')[0]]}#explore?model=MTT&segment=4&unit={unit}"
@@ -201,7 +201,7 @@ def test_every_collection_control_redraws(site, browser):
     assert "must be below" in root.locator(".mx-message").inner_text()
     assert page.evaluate(f"window.__explorer[{COLLECTION}].view") == good
     assert np.array_equal(pixels(page, COLLECTION), shown)
-    assert f"unit={view['unit']}" in page.url
+    settled_address(page, f"unit={view['unit']}")
     assert not problems, problems
 
 

@@ -13,7 +13,7 @@ import random
 import chromium
 import numpy as np
 import pytest
-from chromium import NEEDS_CHROMIUM, assert_close, pixels, serve
+from chromium import NEEDS_CHROMIUM, assert_close, pixels, serve, settled_address
 
 from musicnn_nb.explore.web import island_html, recording_key, standalone_page
 from musicnn_nb.facts.units import nontrivial_units
@@ -160,7 +160,7 @@ def test_every_control_redraws_what_it_should(site, browser):
     root.locator("input[type=checkbox]").first.uncheck()  # every unit, not only the non-trivial ones
     options = root.locator("select[aria-label=unit] option").count()
     assert options == 51, f"the 1x64 group lists {options} units"
-    assert "explore?model=MTT" in page.url and "unit=cnn1/1x64/" in page.url
+    settled_address(page, "explore?model=MTT", "unit=cnn1/1x64/")
     assert not problems, problems
 
 
