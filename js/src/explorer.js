@@ -23,7 +23,7 @@
   // the folder of this file when the book loads it as a script; null inside a widget's module
   const HERE = document.currentScript ? document.currentScript.src.replace(/[^/]*$/, "") : null;
   const MODELS = ["MSD", "MTT"];
-  const ADDRESS_DELAY_MS = 250;  // the address follows the view once it has been still this long
+  const SETTLE_MS = 250;  // the address and the player follow the view once it has been still this long
   const loading = {};
 
   function loadScript(url) {
@@ -982,21 +982,20 @@
       if (fromControl) this.say("");
       const href = this.address(v);
       this.ui.link.href = href;
-      if (this.linked && (fromControl || keepAddress)) this.remember(href, fromControl);
+      if (this.linked && (fromControl || keepAddress)) this.settle("address", () => {
+        if (location.hash !== href && (fromControl || location.hash.startsWith("#explore?"))) history.replaceState(null, "", href);
+      });
       this.lastDrawMs = performance.now() - started;
     }
 
-    // Write the view's address once the view has settled for a moment: replaceState takes
-    // milliseconds (more than a frame leaves), and a dragged slider needs only its last view in it.
-    remember(href, fromControl) {
-      const pending = this.pendingAddress;
-      clearTimeout(pending && pending.timer);
-      const own = fromControl || Boolean(pending && pending.fromControl);
-      const timer = setTimeout(() => {
-        this.pendingAddress = null;
-        if (location.hash !== href && (own || location.hash.startsWith("#explore?"))) history.replaceState(null, "", href);
-      }, ADDRESS_DELAY_MS);
-      this.pendingAddress = { fromControl: own, timer };
+    // Run fn once the view has been still for SETTLE_MS (only the latest fn of each `what`):
+    // the address and the player follow the view then rather than on every change, as writing
+    // either takes milliseconds (more than a frame leaves) and a dragged slider needs only its
+    // last view.
+    settle(what, fn) {
+      this.settling = this.settling || {};
+      clearTimeout(this.settling[what]);
+      this.settling[what] = setTimeout(fn, SETTLE_MS);
     }
 
     // Draw the computed view at the width the page gives the explorer (at most 1180 px). The
@@ -1049,8 +1048,9 @@
       const shared = this.shared, start = shared.meta.segment_start_s[v.segment];
       const src = this.kind.audio ? this.kind.audio(this, v)
         : this.source.audio && `${this.source.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
-      if (!src) this.ui.audio.remove();  // an explorer without a player
-      else if (this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
+      const audio = this.ui.audio, follow = () => { if (audio.getAttribute("src") !== src) audio.setAttribute("src", src); };
+      if (!src) audio.remove();  // an explorer without a player
+      else if (audio.hasAttribute("src")) this.settle("audio", follow); else follow();
     }
   }
 
