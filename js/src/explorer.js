@@ -1029,9 +1029,12 @@
         const lists = [v.model, layer, v.group, v.nontrivial].join();
         if (this.lists !== lists) {  // the option lists change with these only
           this.lists = lists;
-          ui.group.replaceChildren(...["all", ...groupsOf(this.shared, layer).map((g) => g.name)].map((g) => el("option", { value: g, text: g })));
-          const options = this.units(v.model, layer, v.group, v.nontrivial);
-          ui.unit.replaceChildren(...options.map((u) => el("option", { value: u, text: u })));
+          // each list's elements are made once per recording: a change of model swaps lists back and forth
+          if (this.optionsOf !== this.shared) Object.assign(this, { optionsOf: this.shared, options: {} });
+          const list = (key, names) => (this.options[key] ||= names.map((n) => el("option", { value: n, text: n })));
+          const groups = list(layer, ["all", ...groupsOf(this.shared, layer).map((g) => g.name)]);
+          if (ui.group.firstChild !== groups[0]) ui.group.replaceChildren(...groups);
+          ui.unit.replaceChildren(...list(lists, this.units(v.model, layer, v.group, v.nontrivial)));
         }
         ui.group.value = v.group;
         ui.nontrivial.checked = v.nontrivial;

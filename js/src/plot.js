@@ -6,7 +6,7 @@
   "use strict";
   const FONT = "11px sans-serif";
   const TITLE_FONT = "12px sans-serif";
-  const INK = "#222";
+  const INK = "#222222";  // as the context reads it back
   const MARGIN = { left: 62, right: 10, top: 22, bottom: 34 };
   const BAR = { gap: 8, width: 12, labels: 52 };  // colour bar beside a heat map
 
@@ -79,13 +79,15 @@
       parts.forEach((line, i) => text(ctx, line, x, y + (i - (parts.length - 1) / 2) * 12, align, baseline, font, angle));
       return;
     }
-    ctx.save();
-    ctx.font = font;
-    ctx.fillStyle = INK;
+    // the state is set as it is needed, not saved and restored: a figure has ~100 labels
+    if (ctx.font !== font) ctx.font = font;
+    if (ctx.fillStyle !== INK) ctx.fillStyle = INK;
     ctx.textAlign = align;
     ctx.textBaseline = baseline;
+    if (!angle) { ctx.fillText(s, x, y); return; }
+    ctx.save();
     ctx.translate(x, y);
-    if (angle) ctx.rotate(angle);
+    ctx.rotate(angle);
     ctx.fillText(s, 0, 0);
     ctx.restore();
   }
@@ -241,10 +243,12 @@
           for (let i = 0; i < line.y.length; i++) { ctx.moveTo(X(i), s.sy(0)); ctx.lineTo(X(i), Y(i)); }
           ctx.stroke();
         }
+        ctx.beginPath();  // the dots as one path: one fill, not one per dot
         for (let i = 0; i < line.y.length; i++) {
           if (Number.isNaN(line.y[i])) continue;
-          ctx.fillRect(X(i) - 1.5, Y(i) - 1.5, 3, 3);
+          ctx.rect(X(i) - 1.5, Y(i) - 1.5, 3, 3);
         }
+        ctx.fill();
       } else {
         ctx.beginPath();
         let pen = false;
