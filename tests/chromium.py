@@ -92,20 +92,14 @@ def pixels(page, index: int) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
 
 
-def settled(page, condition: str, what: str, arg=None, timeout_ms: int = 5_000) -> None:
-    """Wait until the JavaScript ``condition`` (a function of ``arg``) holds; fail with ``what``
-    if it never does. For what an explorer writes once its view has been still for a moment
-    (the address, the player's source), not on every change."""
+def settled_address(page, *parts: str, timeout_ms: int = 5_000) -> str:
+    """The page's address once it names every one of ``parts``: an explorer writes its view
+    into the address when the view has been still for a moment, not on every change."""
     from playwright.sync_api import TimeoutError as Timeout
 
     try:
-        page.wait_for_function(condition, arg=arg, timeout=timeout_ms)
+        page.wait_for_function("parts => parts.every(p => location.href.includes(p))", arg=list(parts),
+                               timeout=timeout_ms)
     except Timeout:
-        raise AssertionError(what) from None
-
-
-def settled_address(page, *parts: str) -> str:
-    """The page's address once it names every one of ``parts``."""
-    settled(page, "parts => parts.every(p => location.href.includes(p))", f"the address does not name {parts}",
-            list(parts))
+        raise AssertionError(f"the address {page.url} does not name {parts}") from None
     return page.url

@@ -23,7 +23,7 @@
   // the folder of this file when the book loads it as a script; null inside a widget's module
   const HERE = document.currentScript ? document.currentScript.src.replace(/[^/]*$/, "") : null;
   const MODELS = ["MSD", "MTT"];
-  const SETTLE_MS = 250;  // the address and the player follow the view once it has been still this long
+  const SETTLE_MS = 250;  // the address follows the view once it has been still this long
   const loading = {};
 
   function loadScript(url) {
@@ -988,10 +988,10 @@
       this.lastDrawMs = performance.now() - started;
     }
 
-    // Run fn once the view has been still for SETTLE_MS (only the latest fn of each `what`):
-    // the address and the player follow the view then rather than on every change, as writing
-    // either takes milliseconds (more than a frame leaves) and a dragged slider needs only its
-    // last view.
+    // Run fn once the view has been still for SETTLE_MS (only the latest fn of each `what`): the
+    // address follows the view then rather than on every change, as replaceState takes
+    // milliseconds (more than a frame leaves) and a dragged slider needs only its last view.
+    // (The player follows at once: a reader may press play right after a change.)
     settle(what, fn) {
       this.settling = this.settling || {};
       clearTimeout(this.settling[what]);
@@ -1051,9 +1051,8 @@
       const shared = this.shared, start = shared.meta.segment_start_s[v.segment];
       const src = this.kind.audio ? this.kind.audio(this, v)
         : this.source.audio && `${this.source.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
-      const audio = this.ui.audio, follow = () => { if (audio.getAttribute("src") !== src) audio.setAttribute("src", src); };
-      if (!src) audio.remove();  // an explorer without a player
-      else if (audio.hasAttribute("src")) this.settle("audio", follow); else follow();
+      if (!src) this.ui.audio.remove();  // an explorer without a player
+      else if (this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
     }
   }
 
