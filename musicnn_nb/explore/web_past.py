@@ -54,6 +54,7 @@ from matplotlib.colors import to_hex
 from musicnn_nb.explore.web import MODEL_NAMES, REGISTRY, recording_key
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.collection import NAMES, TOP, Collection, load
+from musicnn_nb.model import cache
 from musicnn_nb.model.audio import default_audio
 from musicnn_nb.model.errors import AudioError
 from musicnn_nb.model.pipeline import Analysis, analyse
@@ -158,13 +159,37 @@ def example_mp3(samples: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _examples_key(c: Collection, segments: list[int]) -> str | None:
+    """The disk-cache key of the examples' M_dB and MP3s: the recordings' bytes, the segments
+    and the code that computes them (package and explorer data); None if a recording is unreadable."""
+    package = Path(__file__).resolve().parents[1]
+    try:
+        recordings = {name: hashlib.sha256((c.store.root / name).read_bytes()).hexdigest()
+                      for name in sorted({str(c.files[i]) for i in segments})}
+    except OSError:
+        return None
+    return cache.cache_key(kind="collection examples", recordings=recordings, kbps=EXAMPLE_KBPS,
+                           segments=[(str(c.files[i]), round(float(c.starts[i]), 3)) for i in segments],
+                           code=[cache.code_digest(package / layer) for layer in ("model", "facts", "present", "explore")])
+
+
 def examples_m_db_and_audio(c: Collection, segments: list[int]) -> tuple[np.ndarray, tuple[bytes, ...]]:
     """Pooled M_dB of the given segments and each one's MP3 (:func:`example_mp3`), in that
-    order; one pass, so memory holds one recording and the MP3s, never every example's samples."""
+    order; one pass, so memory holds one recording and the MP3s, never every example's samples.
+    Kept in the package's disk cache (:mod:`musicnn_nb.model.cache`): decoding the recordings
+    and encoding the default collection's 434 MP3s takes some 20 s of every book build."""
+    key = _examples_key(c, segments)
+    hit = cache.load(key, ("pooled", "mp3", "sizes")) if key else None
+    if hit is not None:
+        ends = np.cumsum(hit["sizes"])
+        return hit["pooled"], tuple(hit["mp3"][end - size : end].tobytes() for end, size in zip(ends, hit["sizes"]))
     pooled, audio = [], []
     for x in c.segments_audio(segments):
         pooled.append(pooled_m_db(m_db(x)[:, :SEGMENT_FRAMES]))
         audio.append(example_mp3(x))
+    if key:
+        cache.store(key, {"pooled": np.stack(pooled), "mp3": np.frombuffer(b"".join(audio), np.uint8),
+                          "sizes": np.array([len(a) for a in audio], np.int64)})
     return np.stack(pooled), tuple(audio)
 
 

@@ -152,3 +152,35 @@ def test_a_store_whose_audio_moved_ships_a_note_not_a_failure(two_model_collecti
         assert np.array_equal(arrays[name], kept[name]), name
     written = write_past(tmp_path / "site", ("collection",), store=str(moved))
     assert [p.suffix for p in written] == [".js"]
+
+
+def test_the_examples_are_decoded_and_encoded_once_then_read_from_the_cache(two_model_collection, tmp_path,
+                                                                              monkeypatch):
+    """A second build reads the examples' M_dB and MP3s from the disk cache; a recording whose
+    bytes changed is decoded and encoded again."""
+    from musicnn_nb.explore import web_past
+    from musicnn_nb.model import cache
+
+    audio = tmp_path / "audio"
+    shutil.copytree(json.loads((two_model_collection.path / "store.json").read_text())["root"], audio)
+    store = tmp_path / "store"
+    shutil.copytree(two_model_collection.path, store)
+    meta = json.loads((store / "store.json").read_text())
+    meta["root"] = str(audio)
+    (store / "store.json").write_text(json.dumps(meta))
+    first = collection_part(str(store))
+    cache.clear_memory()
+
+    def no_encoding(samples):
+        raise AssertionError("an example was encoded again")
+
+    monkeypatch.setattr(web_past, "example_mp3", no_encoding)
+    again = collection_part(str(store))
+    assert again.audio == first.audio
+    assert np.array_equal(unpack(again.payload)["M_dB"], unpack(first.payload)["M_dB"])
+    flac = audio / "example.flac"
+    samples, rate = soundfile.read(flac, dtype="float32")
+    soundfile.write(flac, 0.5 * samples, rate)  # the same recording, quieter: other bytes
+    cache.clear_memory()
+    with pytest.raises(AssertionError, match="encoded again"):
+        collection_part(str(store))
