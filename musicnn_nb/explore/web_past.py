@@ -170,7 +170,8 @@ def _examples_key(c: Collection, segments: list[int]) -> str | None:
         return None
     return cache.cache_key(kind="collection examples", recordings=recordings, kbps=EXAMPLE_KBPS,
                            segments=[(str(c.files[i]), round(float(c.starts[i]), 3)) for i in segments],
-                           code=[cache.code_digest(package / layer) for layer in ("model", "facts", "present", "explore")])
+                           code=[cache.code_digest(package / layer)
+                                 for layer in ("model", "facts", "present", "explore")])
 
 
 def examples_m_db_and_audio(c: Collection, segments: list[int]) -> tuple[np.ndarray, tuple[bytes, ...]]:
