@@ -176,6 +176,15 @@ def _read_on_every_core(app) -> None:
         multitoc.parallel_read_safe = multitoc.parallel_write_safe = True
 
 
+def _create_execution_cache(app, env, docnames) -> None:
+    """Create jupyter-cache's database in the main process, before the chapters are read on
+    several: each process would otherwise find none and create its tables at the same moment."""
+    if docnames and env.mystnb_config.execution_mode == "cache":
+        from jupyter_cache import get_cache
+
+        get_cache(env.mystnb_config.execution_cache_path).db.dispose()  # created, and its connection closed
+
+
 def _fail_on_a_failed_chapter(app, env) -> None:
     """Stop the build, naming the chapters, if a cell failed. myst-nb has logged each failure
     with its cell and traceback (it does not raise: see ``_config.yml``)."""
@@ -191,6 +200,7 @@ def _fail_on_a_failed_chapter(app, env) -> None:
 
 def setup(app):
     _read_on_every_core(app)
+    app.connect("env-before-read-docs", _create_execution_cache)
     app.connect("env-updated", _fail_on_a_failed_chapter)
     app.connect("builder-inited", _add_static)
     app.add_post_transform(StaticFigureForWidget)
