@@ -32,6 +32,7 @@ from musicnn_nb.explore.web import island_html, recording_key, standalone_page
 from musicnn_nb.explore.web_past import PAST_KINDS, collection_key, write_past
 from musicnn_nb.facts.collection import load
 from musicnn_nb.model.audio import default_audio
+from musicnn_nb.model.collect import CollectionError
 from musicnn_nb.model.weights import LAYERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,21 +104,21 @@ def summary(times: list[float]) -> tuple[float, float]:
 def redraws(browser, repeats: int) -> bool:
     folder = Path(tempfile.mkdtemp(prefix="bench-explore-"))
     key, suffix = recording_key(), default_audio().suffix.lower()
+    explorers, extra = dict(EXPLORERS), {"backend": {"unit_pages": UNIT_PAGES}}
     try:
-        extra = {"backend": {"unit_pages": UNIT_PAGES}, "collection": {"collection": collection_key(load("MSD"))}}
-    except Exception as error:  # no collection store: that explorer is left out, said below
+        extra["collection"] = {"collection": collection_key(load("MSD"))}
+    except CollectionError as error:  # no collection store: that explorer is left out
         print(f"the collection explorer is not timed: {error}")
-        del EXPLORERS["collection"]
-        extra = {"backend": {"unit_pages": UNIT_PAGES}}
+        del explorers["collection"]
     islands = [island_html(kind, key, {"model": "MSD", "segment": 0, "unit": unit}, layers, suffix, extra.get(kind))
-               for kind, (unit, layers, _) in EXPLORERS.items()]
+               for kind, (unit, layers, _) in explorers.items()]
     standalone_page(folder, islands)
-    write_past(folder / "explore", tuple(k for k in PAST_KINDS if k in EXPLORERS))
+    write_past(folder / "explore", tuple(k for k in PAST_KINDS if k in explorers))
     server, origin = serve(folder)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{origin}/index.html")
     page.wait_for_function(READY, timeout=60_000)
-    for i in range(len(EXPLORERS)):  # both models' data loaded before timing
+    for i in range(len(explorers)):  # both models' data loaded before timing
         page.evaluate("async i => { const ex = window.__explorer[i]; await ex.model('MTT'); }", i)
     reference = summary(page.evaluate(MEASURE, [0, "nothing", repeats])[0])
     print(f"reference: an empty change, input event to next frame: median {reference[0]:.1f} ms, "
@@ -125,7 +126,7 @@ def redraws(browser, repeats: int) -> bool:
     print(f"{'explorer':<13} {'change':<13} {'median ms':>9} {'p95 ms':>7} {'median/16ms':>11} {'p95/50ms':>9} "
           f"{'median/ref':>10} {'work median ms':>14}")
     ok = True
-    for i, (kind, (_, _, changes)) in enumerate(EXPLORERS.items()):
+    for i, (kind, (_, _, changes)) in enumerate(explorers.items()):
         for change in changes:
             times, work = page.evaluate(MEASURE, [i, change, repeats])
             (median, p95), work_median = summary(times), statistics.median(work)

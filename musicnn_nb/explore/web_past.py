@@ -55,7 +55,7 @@ from musicnn_nb.explore.web import MODEL_NAMES, REGISTRY, recording_key
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.collection import NAMES, TOP, Collection, load
 from musicnn_nb.model import cache
-from musicnn_nb.model.audio import default_audio
+from musicnn_nb.model.audio import default_audio, file_digest
 from musicnn_nb.model.errors import AudioError
 from musicnn_nb.model.pipeline import Analysis, analyse
 from musicnn_nb.model.spectrogram import FRAME_SECONDS, HOP, SEGMENT_FRAMES, m_db, mel_center_hz
@@ -145,11 +145,6 @@ def quantise_m_db(pooled: np.ndarray) -> np.ndarray:
     return np.round(np.clip(pooled, 0, M_DB_TOP) / M_DB_TOP * M_DB_LEVELS).astype(np.uint8)
 
 
-def examples_m_db(c: Collection, segments: list[int]) -> np.ndarray:
-    """Pooled M_dB of the given segments."""
-    return np.stack([pooled_m_db(m_db(x)[:, :SEGMENT_FRAMES]) for x in c.segments_audio(segments)])
-
-
 def example_mp3(samples: np.ndarray) -> bytes:
     """One example's audio as its MP3: ``samples`` zero-padded to :data:`EXAMPLE_SAMPLES` (where
     a recording ends first), at :data:`EXAMPLE_KBPS` kbps."""
@@ -164,9 +159,8 @@ def _examples_key(c: Collection, segments: list[int]) -> str | None:
     and the code that computes them (package and explorer data); None if a recording is unreadable."""
     package = Path(__file__).resolve().parents[1]
     try:
-        recordings = {name: hashlib.sha256((c.store.root / name).read_bytes()).hexdigest()
-                      for name in sorted({str(c.files[i]) for i in segments})}
-    except OSError:
+        recordings = {name: file_digest(c.store.root / name) for name in sorted({str(c.files[i]) for i in segments})}
+    except (AudioError, OSError):
         return None
     return cache.cache_key(kind="collection examples", recordings=recordings, kbps=EXAMPLE_KBPS,
                            segments=[(str(c.files[i]), round(float(c.starts[i]), 3)) for i in segments],

@@ -24,7 +24,7 @@ from musicnn_nb.explore.web_past import (
     EXAMPLE_SAMPLES,
     M_DB_ERROR,
     collection_key,
-    examples_m_db,
+    pooled_m_db,
     write_past,
 )
 from musicnn_nb.facts import backend as fb
@@ -132,7 +132,7 @@ def test_collection_views_compute_the_package_values(site, browser, store):
         order = [load_model(model).tags.index(t) for t in got["tags"]]
         assert_close(got["r"], r[order], f"{what} tag correlations")
         assert np.allclose(np.abs(got["r"]), np.sort(np.abs(r))[::-1][:len(order)], rtol=1e-5, atol=1e-7), what
-        first = examples_m_db(c, [int(top[0])])[0]  # M_dB of the strongest example, 2 x 2 means
+        first = pooled_m_db(c.segment_m_db(int(top[0])))  # M_dB of the strongest example, 2 x 2 means
         got_m = np.asarray(got["examples"][0]["M_dB"]).reshape(first.shape)
         assert np.abs(got_m - np.clip(first, 0, None)).max() <= M_DB_ERROR + 1e-6, what
     assert not problems, problems
