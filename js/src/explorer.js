@@ -781,8 +781,6 @@
       const [view, problem] = this.linked ? await this.fromAddress() : [{ ...this.defaultView }, null];
       await this.setView(view, { keepAddress: !problem });
       if (problem) this.say(problem);
-      let pending = 0;  // a new width redraws once the window stops changing
-      window.addEventListener("resize", () => { clearTimeout(pending); pending = setTimeout(() => { if (this.computed) this.draw(); }, 100); });
       if (this.linked) window.addEventListener("hashchange", async () => {
         const [v, p] = await this.fromAddress();
         if (!p) await this.setView(v, { keepAddress: true }); else this.say(p);

@@ -233,3 +233,18 @@ def test_plot_module_ticks_and_labels_match_python(site, browser):
         assert len(set(labels)) == len(labels), labels
         assert labels == WholeTicks().format_ticks(ticks), (labels, ticks)
     assert not problems, problems
+
+
+def test_the_figure_follows_the_page_width(site, browser):
+    """A narrower window redraws every explorer at its new width (a ResizeObserver), and a
+    window back at its first width draws as before."""
+    _, origin = site
+    page, problems = open_page(browser, f"{origin}/index.html", origin)
+    widths = "window.__explorer.map(e => e.ui.canvas.getBoundingClientRect().width)"
+    wide = page.evaluate(widths)
+    page.set_viewport_size({"width": 700, "height": 900})
+    page.wait_for_function(f"{widths}.every(w => w <= 700)", timeout=10_000)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.wait_for_function(f"JSON.stringify({widths}) === JSON.stringify({wide})", timeout=10_000)
+    assert min(wide) > 700 and not problems, problems
+    page.close()
