@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from musicnn_nb.model.audio import load_audio, shipped_example  # noqa: E402
-from musicnn_nb.model.collect import collect, shut_down, summarise  # noqa: E402
+from musicnn_nb.model.collect import collect, local_cluster, shut_down, summarise  # noqa: E402
 from musicnn_nb.model.spectrogram import SEGMENT_FRAMES, m_db, segments  # noqa: E402
 from musicnn_nb.model.weights import GROUPS  # noqa: E402
 
@@ -87,9 +87,9 @@ def collect_rate(source: Path, store: Path, workers: int) -> tuple[float, float]
     """Segments per second of one model, end to end, on a warm local cluster of ``workers``
     processes (started, and the model loaded in each, before the clock starts), and segments
     per CPU-second of the workers (what a core delivers, whatever else the machine runs)."""
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None, silence_logs=50)
+    cluster = local_cluster(workers, silence_logs=50)
     client = Client(cluster)
     try:
         client.run(lambda: summarise("MSD", np.zeros((1, 96, SEGMENT_FRAMES), np.float32)))
