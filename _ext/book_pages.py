@@ -5,10 +5,11 @@
 * No page draws a widget from saved state: an explorer widget's output (see
   ``musicnn_nb.explore.widgets``) shows its static figure, which the page's explorer script
   replaces, and the saved widget state is left out of the pages (no widget manager loads).
-* A page with an explorer island (see ``musicnn_nb.explore.web``) loads the explorers' scripts
-  (before MathJax, which starts up for a few tenths of a second), and the data they compute
-  their views from is written once, into ``_static/explore``. Font Awesome converts the
-  theme's icons once and does not watch the page after that (see ``_fix_scripts``).
+* A page with an explorer island (see ``musicnn_nb.explore.web``) loads the data of its
+  explorers' first views and their scripts as deferred scripts, and starts MathJax (half a
+  second of start-up and first typesetting) once the explorers have drawn; the data they
+  compute their views from is written once, into ``_static/explore``. Font Awesome converts
+  the theme's icons once and does not watch the page after that (see ``_fix_scripts``).
 * A figure too large for the text column (a gallery, whose cell is tagged ``full-size``) is
   a link to its image, so that a click opens it at the size it was drawn.
 * The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
@@ -22,6 +23,7 @@
   (``_static/locales``, 0.7 MB, which Sphinx reads when it builds, not the browser).
 """
 
+import html
 import json
 import os
 import re
@@ -42,6 +44,13 @@ FULL_SIZE = "full-size"  # the cell tag of a figure that opens at its drawn size
 CELL = '<div class="cell '  # a notebook cell: its tags follow, as classes tag_<tag>
 SOURCE_MAP = re.compile(r"^\s*(//# sourceMappingURL=\S+|/\*# sourceMappingURL=\S+ ?\*/)\s*$", re.M)
 IMAGE = re.compile(r'<img [^>]*src="([^"]+)"[^>]*/?>')
+ISLAND_CONFIG = re.compile(r'class="musicnn-explorer" data-explorer="([^"]*)"')
+SOURCE = re.compile(r' src="([^"]+)"')
+# MathJax's script (its address the %s), added to a page with explorers once they have drawn
+MATHJAX_AFTER_EXPLORERS = """document.addEventListener("DOMContentLoaded", () => {
+  const start = () => document.head.append(Object.assign(document.createElement("script"), {src: %s}));
+  (window.MusicnnExplorer ? MusicnnExplorer.ready : Promise.resolve()).then(start);
+});"""
 
 
 def _add_static(app):
@@ -61,16 +70,24 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
     # page, it rescans every element a script adds (an explorer's 561-entry unit list, each
     # redraw's controls: 0.1-0.2 s on a chapter's load). No icon is added after load.
     scripts.insert(0, _JavaScript("", priority=0, body="window.FontAwesomeConfig = {observeMutations: false};"))
-    if ISLAND in context.get("body", ""):
-        from musicnn_nb.explore.web import SCRIPT_NAMES
+    body = context.get("body", "")
+    if ISLAND in body:
+        from musicnn_nb.explore.web import SCRIPT_NAMES, first_parts
 
-        # before MathJax's deferred script, so that the explorers start (and fetch their data)
-        # while MathJax starts up and typesets, not after it
-        # (the page orders its scripts by priority, stably: MathJax's, right before it)
+        # The data of the explorers' first views, then their scripts, all deferred: the data
+        # arrives while the page is parsed, and the explorers start as soon as the parser is done.
+        # MathJax starts once they have drawn (or failed to): its start-up and first typesetting
+        # take half a second of the browser's only thread, which the explorers waited behind.
+        # (The page orders its scripts by priority, stably: these take MathJax's place.)
+        data = dict.fromkeys(part for config in ISLAND_CONFIG.findall(body)
+                             for part in first_parts(json.loads(html.unescape(config))))
         mathjax = next((i for i, s in enumerate(scripts) if "mathjax" in str(s.filename or "")), None)
         at, priority = (mathjax, scripts[mathjax].priority) if mathjax is not None else (len(scripts), 800)
+        if mathjax is not None:
+            src = SOURCE.search(context["js_tag"](scripts.pop(mathjax))).group(1)
+            scripts.insert(at, _JavaScript("", priority=priority, body=MATHJAX_AFTER_EXPLORERS % json.dumps(src)))
         scripts[at:at] = [_JavaScript(f"_static/{EXPLORE}/{name}", priority=priority, defer="defer")
-                          for name in SCRIPT_NAMES]
+                          for name in [*data, *SCRIPT_NAMES]]
     context["script_files"][:] = scripts
 
 

@@ -177,6 +177,21 @@ def island_html(kind: str, recording: str, view: dict, layers: tuple[str, ...], 
     return f'<div class="musicnn-explorer" data-explorer="{escape(json.dumps(config))}"></div>'
 
 
+def first_parts(config: dict) -> list[str]:
+    """The data files (in ``_static/explore``) that the explorer of an island with ``config``
+    reads before its first view: the recording's shared part and its first model's, and the back
+    end's parts (both models: it loads them together) or the collection's. A page loads them as
+    deferred scripts of its own, which arrive while the page is parsed rather than after its
+    scripts have run."""
+    recording, model = config["recording"], config["view"].get("model") or MODEL_NAMES[0]
+    parts = [f"{recording}.shared.js", f"{recording}.{model}.js"]
+    if config["kind"] == "backend":
+        parts += [f"{recording}.backend-{m}.js" for m in MODEL_NAMES]
+    elif config["kind"] == "collection":
+        parts.append(f"collection.{config['collection']}.js")
+    return parts
+
+
 SCRIPTS = Path(__file__).resolve().parents[2] / "js" / "src"  # the explorers' front end
 SCRIPT_NAMES = ("plot.js", "explorer.js")  # in loading order
 

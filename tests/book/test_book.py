@@ -37,6 +37,22 @@ def test_every_chapter_page_has_static_figures_an_explorer_audio_and_no_error(bu
         assert "output error" not in html and "Traceback" not in html, f"{chapter}: error output"
 
 
+def test_a_page_loads_its_explorers_data_with_its_scripts_and_starts_mathjax_after_them(built):
+    """The data of the explorers' first views are the page's own deferred scripts, each once and
+    before the explorers' scripts (so they arrive while the page is parsed); MathJax has no tag
+    of its own: the page's script starts it once the explorers have drawn."""
+    for chapter in chapters():
+        html = (built / f"{chapter}.html").read_text()
+        deferred = re.findall(r'<script defer="defer" src="\.\./_static/explore/([^"?]+)', html)
+        data = deferred[:-2]
+        assert deferred[-2:] == ["plot.js", "explorer.js"] and data, f"{chapter}: {deferred}"
+        assert len(set(data)) == len(data), f"{chapter}: a data file loaded twice: {data}"
+        missing = [name for name in data if not (built / "_static" / "explore" / name).is_file()]
+        assert not missing, f"{chapter}: loads data the build did not write: {missing}"
+        assert not re.search(r'<script [^>]*src="[^"]*mathjax', html), f"{chapter}: MathJax starts with the page"
+        assert "MusicnnExplorer.ready" in html and "tex-chtml.js" in html, f"{chapter}: MathJax never starts"
+
+
 def test_downloadable_notebooks_are_the_chapters_without_outputs(built):
     for chapter in chapters():
         notebook = json.loads((built / "_sources" / f"{chapter}.ipynb").read_text())

@@ -27,6 +27,7 @@ FIT = """() => {
   return {over, errors};
 }"""
 TYPESET_ALL = "MathJax.startup.promise.then(() => MathJax.startup.document.lazyTypesetAll())"
+MATHJAX_STARTED = "!!(window.MathJax && MathJax.startup && MathJax.startup.promise)"
 # the last equation of a page is typeset once it is scrolled to (MathJax's lazy typesetting)
 LAST_ON_SCROLL = """async () => {
   const last = () => [...document.querySelectorAll('mjx-container')].pop();
@@ -105,6 +106,7 @@ def test_maths_far_down_a_page_is_typeset_when_the_reader_gets_there(site):
     with launch() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{site}/book/10_cnn2.html", wait_until="networkidle")
+        page.wait_for_function(MATHJAX_STARTED, timeout=30_000)  # once the page's explorers have drawn
         page.evaluate("MathJax.startup.promise")
         assert page.evaluate(LAST_ON_SCROLL) == [False, True]  # not typeset at first, typeset on arrival
 
