@@ -941,10 +941,11 @@
         const options = this.units(this.view.model, ui.layer.value, "all", this.view.nontrivial);
         if (options.length) change({ unit: options[0], group: "all" }); else this.refuse("No unit of this layer passes the filter: the current unit stays.");
       });
-      // on their labels: sync swaps the <select> in each for another list
-      if (ui.group) ui.group.parentNode.addEventListener("change", () => change({ group: ui.group.value }));
+      // kept for the lists' other <select>s, which sync swaps in
+      this.listens = { group: () => change({ group: ui.group.value }), unit: () => change({ unit: ui.unit.value }) };
+      if (ui.group) ui.group.addEventListener("change", this.listens.group);
       if (ui.nontrivial) ui.nontrivial.addEventListener("change", () => change({ nontrivial: ui.nontrivial.checked }));
-      if (ui.unit) ui.unit.parentNode.addEventListener("change", () => change({ unit: ui.unit.value }));
+      if (ui.unit) ui.unit.addEventListener("change", this.listens.unit);
       if (ui.auto) ui.auto.addEventListener("change", () => change({ auto: ui.auto.checked }));
       if (ui.cmap) ui.cmap.addEventListener("change", () => change({ cmap: ui.cmap.value }));
       // played within a frame of a change: the view's source, from its start
@@ -1048,8 +1049,12 @@
           // one element for another, where swapping some 60 options in one costs milliseconds
           if (this.optionsOf !== this.shared) Object.assign(this, { optionsOf: this.shared, selects: {} });
           const swap = (name, key, names) => {
-            const select = (this.selects[key] ||= el("select", { "aria-label": ui[name].getAttribute("aria-label") },
-                                                     names.map((n) => el("option", { value: n, text: n }))));
+            let select = this.selects[key];
+            if (!select) {
+              select = this.selects[key] = el("select", { "aria-label": ui[name].getAttribute("aria-label") },
+                                              names.map((n) => el("option", { value: n, text: n })));
+              select.addEventListener("change", this.listens[name]);
+            }
             if (ui[name] !== select) { ui[name].replaceWith(select); ui[name] = select; }
           };
           swap("group", layer, ["all", ...groupsOf(this.shared, layer).map((g) => g.name)]);
