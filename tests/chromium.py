@@ -92,6 +92,19 @@ def pixels(page, index: int) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
 
 
+def followed_player(page, index: int, timeout_ms: int = 5_000) -> str:
+    """The source of the page's explorer ``index``'s player once it has followed the view: a
+    player takes a new view's source after the frame that shows the view, not at once."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    try:
+        followed = "i => { const ex = window.__explorer[i]; return ex.ui.audio.getAttribute('src') === ex.audioSrc; }"
+        page.wait_for_function(followed, arg=index, timeout=timeout_ms)
+    except Timeout:
+        raise AssertionError("the player did not take the view's source") from None
+    return page.evaluate("i => window.__explorer[i].ui.audio.getAttribute('src')", index)
+
+
 def settled_address(page, *parts: str, timeout_ms: int = 5_000) -> str:
     """The page's address once it names every one of ``parts``: an explorer writes its view
     into the address when the view has been still for a moment, not on every change."""

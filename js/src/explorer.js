@@ -265,7 +265,11 @@
     return { pre_activation: pre, V, V_hat: Vh };
   }
 
-  function times(shared) { const dt = shared.meta.frame_seconds; return Float32Array.from({ length: F }, (_, i) => i * dt); }
+  // The frames' times in a segment, once per recording.
+  function times(shared) {
+    if (!shared.times) { const dt = shared.meta.frame_seconds; shared.times = Float32Array.from({ length: F }, (_, i) => i * dt); }
+    return shared.times;
+  }
   function timeExtent(shared) { const dt = shared.meta.frame_seconds; return [-dt / 2, (F - 0.5) * dt]; }
   function segmentTitle(shared, s) { return `segment ${s}, from ${shared.meta.segment_start_s[s].toFixed(2)} s`; }
   function melTicks(shared, n = 4) {
@@ -661,7 +665,7 @@
   // any server, with or without range requests, and from disk. Clicking a panel, or its "#k"
   // button, chooses that example and plays it.
   function playExample(ex, k) {
-    ex.setView({ ...ex.view, example: k }, { fromControl: true }).then(() => ex.ui.audio.play().catch(() => {}));
+    ex.setView({ ...ex.view, example: k }, { fromControl: true }).then(() => { ex.flushAudio(); ex.ui.audio.play().catch(() => {}); });
   }
 
   // The example whose panel holds a click on the figure, or 0.
@@ -669,6 +673,21 @@
     const r = ex.ui.canvas.getBoundingClientRect(), x = (event.clientX - r.left) * ex.width / r.width;
     const y = (event.clientY - r.top) * ex.layout.height / r.height, n = ex.computed.examples.length;
     return ex.layout.boxes.slice(0, n).findIndex((b) => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h) + 1;
+  }
+
+  // Example e's M_dB (its codes times their step), decoded once: the same array each time
+  // it is shown, so its panel's pixels are coloured again only when it or the scale changes.
+  function exampleMdB(cd, e) {
+    const mdb = cd.arrays.M_dB;
+    if (!mdb) return null;
+    cd.decoded = cd.decoded || new Map();
+    if (!cd.decoded.has(e)) {
+      const size = mdb.shape[1] * mdb.shape[2], step = cd.meta.m_db.top / cd.meta.m_db.levels;
+      const codes = mdb.data.subarray(e * size, (e + 1) * size), values = new Float32Array(size);
+      for (let k = 0; k < size; k++) values[k] = codes[k] * step;
+      cd.decoded.set(e, values);
+    }
+    return cd.decoded.get(e);
   }
 
   KINDS.collection = {
@@ -709,13 +728,8 @@
     compute(ex, md, v) {
       const cd = ex.collection, j = cd.meta.units.indexOf(v.unit), n = cd.meta.top, m = v.model;
       const pick = (name, width) => cd.arrays[`${name}/${m}`].data.subarray(j * width, (j + 1) * width);
-      const mdb = cd.arrays.M_dB, size = mdb ? mdb.shape[1] * mdb.shape[2] : 0, step = cd.meta.m_db.top / cd.meta.m_db.levels;
-      const maxima = pick("top_max", n), frames = pick("top_frame", n);
-      const examples = Array.from(pick("top", n), (e, i) => {
-        const codes = mdb ? mdb.data.subarray(e * size, (e + 1) * size) : [], values = mdb ? new Float32Array(size) : null;
-        for (let k = 0; k < size; k++) values[k] = codes[k] * step;
-        return { ...cd.meta.examples[e], index: e, max: maxima[i], frame: frames[i], M_dB: values };
-      });
+      const mdb = cd.arrays.M_dB, maxima = pick("top_max", n), frames = pick("top_frame", n);
+      const examples = Array.from(pick("top", n), (e, i) => ({ ...cd.meta.examples[e], index: e, max: maxima[i], frame: frames[i], M_dB: exampleMdB(cd, e) }));
       const bins = cd.arrays[`hist/${m}`].shape[1];
       return { examples, hist: pick("hist", bins), histRange: Array.from(pick("hist_range", 2)), open: cd.arrays[`open/${m}`].data[j],
                tags: Array.from(pick("tags", 10), (k) => cd.meta.tags[m][k]), r: pick("tag_r", 10),
@@ -949,11 +963,15 @@
         const options = this.units(this.view.model, ui.layer.value, "all", this.view.nontrivial);
         if (options.length) change({ unit: options[0], group: "all" }); else this.refuse("No unit of this layer passes the filter: the current unit stays.");
       });
-      if (ui.group) ui.group.addEventListener("change", () => change({ group: ui.group.value }));
+      // kept for the lists' other <select>s, which sync swaps in
+      this.listens = { group: () => change({ group: ui.group.value }), unit: () => change({ unit: ui.unit.value }) };
+      if (ui.group) ui.group.addEventListener("change", this.listens.group);
       if (ui.nontrivial) ui.nontrivial.addEventListener("change", () => change({ nontrivial: ui.nontrivial.checked }));
-      if (ui.unit) ui.unit.addEventListener("change", () => change({ unit: ui.unit.value }));
+      if (ui.unit) ui.unit.addEventListener("change", this.listens.unit);
       if (ui.auto) ui.auto.addEventListener("change", () => change({ auto: ui.auto.checked }));
       if (ui.cmap) ui.cmap.addEventListener("change", () => change({ cmap: ui.cmap.value }));
+      // played within a frame of a change: the view's source, from its start
+      ui.audio.addEventListener("play", () => { if (this.flushAudio()) ui.audio.play().catch(() => {}); });
       const limits = () => {
         const lo = ui.vmin.value.trim(), hi = ui.vmax.value.trim();
         const a = Number(lo), b = Number(hi);
@@ -1049,12 +1067,20 @@
         const lists = [v.model, layer, v.group, v.nontrivial].join();
         if (this.lists !== lists) {  // the option lists change with these only
           this.lists = lists;
-          // each list's elements are made once per recording: a change of model swaps lists back and forth
-          if (this.optionsOf !== this.shared) Object.assign(this, { optionsOf: this.shared, options: {} });
-          const list = (key, names) => (this.options[key] ||= names.map((n) => el("option", { value: n, text: n })));
-          const groups = list(layer, ["all", ...groupsOf(this.shared, layer).map((g) => g.name)]);
-          if (ui.group.firstChild !== groups[0]) ui.group.replaceChildren(...groups);
-          ui.unit.replaceChildren(...list(lists, this.units(v.model, layer, v.group, v.nontrivial)));
+          // each list is a <select> of its own, made once per recording: a change of model swaps
+          // one element for another, where swapping some 60 options in one costs milliseconds
+          if (this.optionsOf !== this.shared) Object.assign(this, { optionsOf: this.shared, selects: {} });
+          const swap = (name, key, names) => {
+            let select = this.selects[key];
+            if (!select) {
+              select = this.selects[key] = el("select", { "aria-label": ui[name].getAttribute("aria-label") },
+                                              names.map((n) => el("option", { value: n, text: n })));
+              select.addEventListener("change", this.listens[name]);
+            }
+            if (ui[name] !== select) { ui[name].replaceWith(select); ui[name] = select; }
+          };
+          swap("group", layer, ["all", ...groupsOf(this.shared, layer).map((g) => g.name)]);
+          swap("unit", lists, this.units(v.model, layer, v.group, v.nontrivial));
         }
         ui.group.value = v.group;
         ui.nontrivial.checked = v.nontrivial;
@@ -1072,7 +1098,27 @@
       const src = this.kind.audio ? this.kind.audio(this, v)
         : this.source.audio && `${this.source.audio}#t=${start.toFixed(3)},${(start + shared.meta.segment_seconds).toFixed(3)}`;
       if (!src) this.ui.audio.remove();  // an explorer without a player
-      else if (this.ui.audio.getAttribute("src") !== src) this.ui.audio.setAttribute("src", src);
+      else this.follow(src);
+    }
+
+    // The player takes a new source once the frame showing the view is painted: the view comes
+    // first, as a source costs the player milliseconds (it is made anew). Its first source, a
+    // reader's press on play and playExample do not wait (flushAudio).
+    follow(src) {
+      this.audioSrc = src;
+      if (!this.ui.audio.hasAttribute("src")) this.flushAudio();
+      else if (!this.audioPending) {
+        this.audioPending = true;
+        requestAnimationFrame(() => setTimeout(() => this.flushAudio(), 0));
+      }
+    }
+
+    // Give the player the view's source now, if it lacks it; whether it did.
+    flushAudio() {
+      this.audioPending = false;
+      const audio = this.ui.audio, stale = this.audioSrc && audio.getAttribute("src") !== this.audioSrc;
+      if (stale) audio.setAttribute("src", this.audioSrc);
+      return stale;
     }
   }
 

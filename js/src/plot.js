@@ -1,6 +1,7 @@
 // Canvas figures for the book's explorers: heat maps with colour bars, line, stem and dot
 // plots, bars, axes with ticks in physical units and titles. Small on purpose: an explorer redraws
-// its whole figure on every change and must stay inside one frame (16 ms).
+// its whole figure on every change and must stay inside one frame (16 ms), so what a change
+// leaves alone (a panel's decorations, a heat map's pixels) is kept and copied, not drawn again.
 // A classic script (not a module), so that it also loads from file://. Defines window.MusicnnPlot.
 (function () {
   "use strict";
@@ -92,11 +93,17 @@
     ctx.restore();
   }
 
-  // Frame, ticks, tick labels, axis labels and title of a rectangle r whose data limits
-  // are xlim and ylim. yticks may be given as [[value, label], ...].
-  function axes(ctx, r, o) {
+  // The data -> canvas maps of a rectangle r whose data limits are xlim and ylim.
+  function scales(r, o) {
     const sx = (v) => r.x + ((v - o.xlim[0]) / (o.xlim[1] - o.xlim[0])) * r.w;
     const sy = (v) => r.y + r.h - ((v - o.ylim[0]) / (o.ylim[1] - o.ylim[0])) * r.h;
+    return { sx, sy };
+  }
+
+  // Frame, ticks, tick labels and axis labels of a rectangle r whose data limits are xlim and
+  // ylim (the title is drawn apart: see panel). yticks may be given as [[value, label], ...].
+  function axes(ctx, r, o) {
+    const { sx, sy } = scales(r, o);
     ctx.strokeStyle = INK;
     ctx.lineWidth = 1;
     ctx.strokeRect(Math.round(r.x) + 0.5, Math.round(r.y) + 0.5, Math.round(r.w), Math.round(r.h));
@@ -117,8 +124,64 @@
     });
     if (o.xlabel) text(ctx, o.xlabel, r.x + r.w / 2, r.y + r.h + 20, "center", "top");
     if (o.ylabel) text(ctx, o.ylabel, r.x - MARGIN.left + 2, r.y + r.h / 2, "center", "top", FONT, -Math.PI / 2);
+  }
+
+  // A panel's decorations (frame, ticks, labels, colour bar: some 30 labels, the costliest part
+  // of a redraw) are drawn once on a transparent layer and copied while `key` (everything
+  // they show) stays the same: a change of segment or model mostly leaves them as they were.
+  // The layer spans the panel's box, and up to LEFT px to its left when its y tick labels are
+  // words (they may reach there), on whole CSS pixels, so that a copy puts every pixel where
+  // drawing it would. Only its margins are copied, around the plotting rectangle r (inside its
+  // frame, which the layer holds, it is empty): blending costs by the pixel.
+  const LEFT = 120;
+  const layers = new WeakMap();  // figure canvas -> Map "x,y" -> {canvas, key}
+
+  function decorate(ctx, box, r, wide, key, paint) {
+    if (!layers.has(ctx.canvas)) layers.set(ctx.canvas, new Map());
+    const slots = layers.get(ctx.canvas), place = `${box.x},${box.y}`;
+    const ratio = window.devicePixelRatio || 1;
+    const x0 = Math.floor(box.x) - (wide ? Math.min(LEFT, Math.max(0, Math.floor(box.x))) : 0), y0 = Math.floor(box.y);
+    const x1 = Math.ceil(box.x + box.w), y1 = Math.ceil(box.y + box.h);
+    let l = slots.get(place);
+    if (!l) slots.set(place, (l = { canvas: document.createElement("canvas"), key: null }));
+    if (l.key !== key) {
+      const c = l.canvas, lctx = c.getContext("2d");
+      if (c.width !== Math.round((x1 - x0) * ratio) || c.height !== Math.round((y1 - y0) * ratio)) {
+        c.width = Math.round((x1 - x0) * ratio); c.height = Math.round((y1 - y0) * ratio);
+      } else {
+        lctx.setTransform(1, 0, 0, 1, 0, 0);
+        lctx.clearRect(0, 0, c.width, c.height);
+      }
+      lctx.setTransform(ratio, 0, 0, ratio, -x0 * ratio, -y0 * ratio);
+      paint(lctx);
+      l.key = key;
+    }
+    // the empty inside of the frame: [hx0, hx1) x [hy0, hy1)
+    const hx0 = Math.round(r.x) + 2, hy0 = Math.round(r.y) + 2, hx1 = Math.round(r.x) + Math.round(r.w) - 1, hy1 = Math.round(r.y) + Math.round(r.h) - 1;
+    const copy = (ax, ay, bx, by) => {
+      if (bx > ax && by > ay) ctx.drawImage(l.canvas, (ax - x0) * ratio, (ay - y0) * ratio, (bx - ax) * ratio, (by - ay) * ratio, ax, ay, bx - ax, by - ay);
+    };
+    copy(x0, y0, x1, hy0);  // above, below, left, right of the inside
+    copy(x0, hy1, x1, y1);
+    copy(x0, hy0, hx0, hy1);
+    copy(hx1, hy0, x1, hy1);
+  }
+
+  // An id per colour map (lookup table), for the layers' keys.
+  const lutIds = new WeakMap();
+  let lutCount = 0;
+  function lutId(lut) {
+    if (!lutIds.has(lut)) lutIds.set(lut, lutCount++);
+    return lutIds.get(lut);
+  }
+
+  // What a panel's axes show, as a string (see decorate).
+  function axesKey(box, o, extra) {
+    return JSON.stringify([box.x, box.y, box.w, box.h, o.xlim, o.ylim, o.xticks, o.yticks, o.xlabel, o.ylabel, o.ytickFont, extra]);
+  }
+
+  function title(ctx, r, o) {
     if (o.title) text(ctx, o.title, r.x + r.w / 2, r.y - 6, "center", "bottom", TITLE_FONT);
-    return { sx, sy };
   }
 
   // Colour of value v in a 256-entry RGB lookup table (flat array) scaled to [vmin, vmax].
@@ -162,11 +225,13 @@
       p = { canvas, image, px: new Uint32Array(image.data.buffer) };
       slots.set(place, p);
     }
-    const px = p.px, lut = packed(o.lut), d = o.data;
+    // all in locals: the options' objects come in many shapes, and reading their fields in
+    // the loop (megamorphic loads) took most of its time
+    const px = p.px, lut = packed(o.lut), d = o.data, rows = o.rows, cols = o.cols;
     const lo = o.vmin, k = o.vmax > o.vmin ? 256 / (o.vmax - o.vmin) : 0;
-    for (let row = 0; row < o.rows; row++) {
-      const out = (o.rows - 1 - row) * o.cols, src = row * o.cols;
-      for (let c = 0; c < o.cols; c++) {
+    for (let row = 0; row < rows; row++) {
+      const out = (rows - 1 - row) * cols, src = row * cols;
+      for (let c = 0; c < cols; c++) {
         const v = d[src + c];
         if (v !== v) { px[out + c] = 0; continue; }  // NaN: transparent
         const j = (v - lo) * k;  // lutIndex, inlined
@@ -183,10 +248,14 @@
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(pixels(ctx, box, o), r.x, r.y, r.w, r.h);
     const [x0, x1, y0, y1] = o.extent;
-    const scale = axes(ctx, r, { xlim: [x0, x1], ylim: [y0, y1], title: o.title, xlabel: o.xlabel,
-                                 ylabel: o.ylabel, yticks: o.yticks, xticks: o.xticks, ytickFont: o.ytickFont });
-    colorbar(ctx, { x: r.x + r.w + BAR.gap, y: r.y, w: BAR.width, h: r.h }, o);
-    return { rect: r, ...scale };
+    const a = { xlim: [x0, x1], ylim: [y0, y1], title: o.title, xlabel: o.xlabel, ylabel: o.ylabel, yticks: o.yticks,
+                xticks: o.xticks, ytickFont: o.ytickFont };
+    decorate(ctx, box, r, !!o.yticks, axesKey(box, a, [o.vmin, o.vmax, lutId(o.lut), o.barLabel]), (lctx) => {
+      axes(lctx, r, a);
+      colorbar(lctx, { x: r.x + r.w + BAR.gap, y: r.y, w: BAR.width, h: r.h }, o);
+    });
+    title(ctx, r, a);
+    return { rect: r, ...scales(r, a) };
   }
 
   // A colour map as a 1 x 256 canvas, top = the largest value, once per map.
@@ -223,14 +292,12 @@
   // xlim, ylim, title, xlabel, ylabel, yticks, zero (a grey line at 0), legend, flip (x <-> y)
   function lines(ctx, box, o) {
     const r = inner(box, false);
-    const s = axes(ctx, r, o);
+    const s = scales(r, o);
+    decorate(ctx, box, r, !!o.yticks, axesKey(box, o, null), (lctx) => axes(lctx, r, o));
+    title(ctx, r, o);
+    if (o.zero) zero(ctx, r, s, o.flip);
     ctx.save();
     ctx.beginPath(); ctx.rect(r.x, r.y, r.w, r.h); ctx.clip();
-    if (o.zero) {
-      ctx.strokeStyle = "#999"; ctx.lineWidth = 0.7; ctx.beginPath();
-      if (o.flip) { ctx.moveTo(s.sx(0), r.y); ctx.lineTo(s.sx(0), r.y + r.h); } else { ctx.moveTo(r.x, s.sy(0)); ctx.lineTo(r.x + r.w, s.sy(0)); }
-      ctx.stroke();
-    }
     for (const line of o.series) {
       const X = (i) => (o.flip ? s.sx(line.y[i]) : s.sx(line.x[i]));
       const Y = (i) => (o.flip ? s.sy(line.x[i]) : s.sy(line.y[i]));
@@ -278,7 +345,9 @@
   // data units), colors (one or one per bar), base, zero (a grey line at 0), and the axes' options.
   function bars(ctx, box, o) {
     const r = inner(box, false);
-    const s = axes(ctx, r, o);
+    const s = scales(r, o);
+    decorate(ctx, box, r, !!o.yticks, axesKey(box, o, null), (lctx) => axes(lctx, r, o));
+    title(ctx, r, o);
     const base = o.base || 0, half = (o.width || 0.8) / 2;
     let color = null;  // set only when it changes: parsing a colour costs more than a bar
     ctx.save();
@@ -297,13 +366,20 @@
         ctx.fillRect(x0, y0, Math.max(s.sx(o.at[i] + half) - x0, 1), Math.max(s.sy(lo) - y0, 0.5));
       }
     }
-    if (o.zero) {
-      ctx.strokeStyle = "#999"; ctx.lineWidth = 0.7; ctx.beginPath();
-      if (o.horizontal) { ctx.moveTo(s.sx(0), r.y); ctx.lineTo(s.sx(0), r.y + r.h); } else { ctx.moveTo(r.x, s.sy(0)); ctx.lineTo(r.x + r.w, s.sy(0)); }
-      ctx.stroke();
-    }
+    if (o.zero) zero(ctx, r, s, o.horizontal);
     ctx.restore();
     return { rect: r, ...s };
+  }
+
+  // A grey line at 0 across r: horizontal, or vertical when `across` (values on the x axis),
+  // clipped to r.
+  function zero(ctx, r, s, across) {
+    ctx.save();
+    ctx.beginPath(); ctx.rect(r.x, r.y, r.w, r.h); ctx.clip();
+    ctx.strokeStyle = "#999"; ctx.lineWidth = 0.7; ctx.beginPath();
+    if (across) { ctx.moveTo(s.sx(0), r.y); ctx.lineTo(s.sx(0), r.y + r.h); } else { ctx.moveTo(r.x, s.sy(0)); ctx.lineTo(r.x + r.w, s.sy(0)); }
+    ctx.stroke();
+    ctx.restore();
   }
 
   // The range of values plus a 5 % margin (0.5 when flat), as the matplotlib explorers use.
@@ -312,5 +388,5 @@
     return [lo - margin, hi + margin];
   }
 
-  window.MusicnnPlot = { ticks, formatG, formatTicks, setup, heatmap, lines, bars, axes, text, valueRange, lutIndex, inner };
+  window.MusicnnPlot = { ticks, formatG, formatTicks, setup, heatmap, lines, bars, text, valueRange, lutIndex, inner };
 })();

@@ -13,7 +13,7 @@ import random
 import chromium
 import numpy as np
 import pytest
-from chromium import NEEDS_CHROMIUM, assert_close, pixels, serve, settled_address
+from chromium import NEEDS_CHROMIUM, assert_close, followed_player, pixels, serve, settled_address
 
 from musicnn_nb.explore.web import island_html, recording_key, standalone_page
 from musicnn_nb.facts.units import nontrivial_units
@@ -140,7 +140,7 @@ def test_every_control_redraws_what_it_should(site, browser):
               for b in (kernel, maps)]
     assert (before[inside[1]] != after[inside[1]]).any(axis=2).sum() > 1000, "the segment slider changed no map"
     assert np.array_equal(before[inside[0]], after[inside[0]]), "the segment slider changed the kernel"
-    assert root.locator("audio").get_attribute("src") != audio_before, "the player did not follow the segment"
+    assert followed_player(page, i) != audio_before, "the player did not follow the segment"
     steps = [("model", lambda: root.locator("button[data-model=MTT]").click()),
              ("unit", lambda: root.locator("select[aria-label=unit]").select_option(index=3)),
              ("kernel group", lambda: root.locator("select[aria-label=kernels]").select_option("1x64")),
