@@ -176,7 +176,9 @@ class Store:
                                       f"(format {found.get('format')}): choose another store folder.")
             return
         self.path.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"format": FORMAT, "hop_frames": hop_frames, "root": str(source.resolve()),
+        # the source relative to the store: a store moved together with its audio still finds it
+        root = os.path.relpath(source.resolve(), self.path.resolve())
+        text = json.dumps({"format": FORMAT, "hop_frames": hop_frames, "root": root,
                            "units": unit_names()}, indent=1)
         _atomic_write(meta, lambda file: file.write(text.encode()))
 
@@ -231,8 +233,9 @@ class Store:
 
     @property
     def root(self) -> Path:
-        """The folder the store's file names are relative to."""
-        return Path(str(self.meta["root"]))
+        """The folder the store's file names are relative to (kept relative to the store; an
+        absolute one, as earlier stores kept it, is taken as it is)."""
+        return (self.path / str(self.meta["root"])).resolve()
 
     def models(self) -> tuple[str, ...]:
         folder = self.path / "parts"

@@ -161,7 +161,7 @@ def test_the_examples_are_decoded_and_encoded_once_then_read_from_the_cache(two_
     from musicnn_nb.model import cache
 
     audio = tmp_path / "audio"
-    shutil.copytree(json.loads((two_model_collection.path / "store.json").read_text())["root"], audio)
+    shutil.copytree(two_model_collection.root, audio)
     store = tmp_path / "store"
     shutil.copytree(two_model_collection.path, store)
     meta = json.loads((store / "store.json").read_text())

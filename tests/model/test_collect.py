@@ -4,6 +4,7 @@ on a Dask cluster as in one process."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +66,21 @@ def test_every_segment_once_with_the_statistics_of_its_rows(source, store):
             opened = [(a.unit_maps(unit, s).pre_activation > 0).any(axis=0).mean() for s in range(a.n_segments)]
             np.testing.assert_allclose(got["open"][:, unit], opened, atol=1e-6)
     assert len(unit_names()) == 753 and unit_names()[12] == "cnn1/38x7/12" and unit_names()[-1] == "cnn4/64x7/63"
+
+
+def test_a_store_moved_with_its_audio_still_finds_the_audio(tmp_path):
+    """The store keeps its source relative to itself: copy both elsewhere (another clone, a
+    colleague's disk) and the recordings behind its segments are where the store says."""
+    made = tmp_path / "made"
+    (made / "audio").mkdir(parents=True)
+    _tone(made / "audio" / "tone.wav", 4.0, 330.0)
+    collect(made / "audio", made / "store", ["MSD"], workers=1, progress=False)
+    moved = tmp_path / "elsewhere" / "copy"
+    shutil.copytree(made, moved)
+    shutil.rmtree(made)
+    store = Store(moved / "store")
+    assert store.root == (moved / "audio").resolve()
+    assert [(store.root / f).is_file() for f in set(store.table("MSD").column("file").to_pylist())] == [True]
 
 
 def test_unreadable_file_is_listed_with_its_error_and_skipped(store):
