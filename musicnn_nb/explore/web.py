@@ -141,9 +141,19 @@ def _series(a: Analysis, unit: str, segment: int) -> np.ndarray:
     return np.stack([run.pre_activation, run.V, run.V_hat])
 
 
-def _script(key: str, part: str, payload: dict) -> str:
-    return (f"(window.{REGISTRY} = window.{REGISTRY} || {{}})[{json.dumps(f'{key}/{part}')}] = "
-            f"{json.dumps(payload, separators=(',', ':'))};\n")
+def part_file(owner: str, part: str) -> str:
+    """The file of a data part in ``_static/explore``: ``<owner>.<part>.js``, where the owner is
+    a recording's key (parts "shared", a model, "backend-<model>") or "collection" (part: the
+    collection's key). Its script registers the payload as ``<owner>/<part>`` (see explorer.js)."""
+    return f"{owner}.{part}.js"
+
+
+def write_part(folder: Path, owner: str, part: str, payload: dict) -> Path:
+    """Write one data part's script (:func:`part_file`) into ``folder``; returns its path."""
+    target = folder / part_file(owner, part)
+    target.write_text(f"(window.{REGISTRY} = window.{REGISTRY} || {{}})[{json.dumps(f'{owner}/{part}')}] = "
+                      f"{json.dumps(payload, separators=(',', ':'))};\n", encoding="ascii")
+    return target
 
 
 def write_data(folder: str | Path, path: str | Path | None = None) -> list[Path]:
@@ -155,12 +165,9 @@ def write_data(folder: str | Path, path: str | Path | None = None) -> list[Path]
     path = Path(path) if path is not None else default_audio()
     key = recording_key(path)
     analyses = {m: analyse(path, m) for m in MODEL_NAMES}
-    written = []
-    for part, payload in (("shared", shared_part(analyses["MSD"])),
-                          *((m, model_part(a)) for m, a in analyses.items())):
-        target = folder / f"{key}.{part}.js"
-        target.write_text(_script(key, part, payload), encoding="ascii")
-        written.append(target)
+    written = [write_part(folder, key, part, payload)
+               for part, payload in (("shared", shared_part(analyses["MSD"])),
+                                     *((m, model_part(a)) for m, a in analyses.items()))]
     audio = folder / f"{key}{path.suffix.lower()}"
     shutil.copyfile(path, audio)
     return [*written, audio]
@@ -184,11 +191,11 @@ def first_parts(config: dict) -> list[str]:
     deferred scripts of its own, which arrive while the page is parsed rather than after its
     scripts have run."""
     recording, model = config["recording"], config["view"].get("model") or MODEL_NAMES[0]
-    parts = [f"{recording}.shared.js", f"{recording}.{model}.js"]
+    parts = [part_file(recording, "shared"), part_file(recording, model)]
     if config["kind"] == "backend":
-        parts += [f"{recording}.backend-{m}.js" for m in MODEL_NAMES]
+        parts += [part_file(recording, f"backend-{m}") for m in MODEL_NAMES]
     elif config["kind"] == "collection":
-        parts.append(f"collection.{config['collection']}.js")
+        parts.append(part_file("collection", config["collection"]))
     return parts
 
 

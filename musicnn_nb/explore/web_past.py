@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import to_hex
 
-from musicnn_nb.explore.web import MODEL_NAMES, REGISTRY, recording_key
+from musicnn_nb.explore.web import MODEL_NAMES, recording_key, write_part
 from musicnn_nb.facts import backend as fb
 from musicnn_nb.facts.collection import NAMES, TOP, Collection, load
 from musicnn_nb.model import cache
@@ -91,11 +91,6 @@ class Packed:
     def payload(self, meta: dict) -> dict:
         packed = zlib.compress(b"".join(self.parts), 9)
         return {"meta": meta, "index": self.index, "blob": base64.b64encode(packed).decode("ascii")}
-
-
-def _script(key: str, payload: dict) -> str:
-    return (f"(window.{REGISTRY} = window.{REGISTRY} || {{}})[{json.dumps(key)}] = "
-            f"{json.dumps(payload, separators=(',', ':'))};\n")
 
 
 def quantised_contributions(a: Analysis) -> tuple[np.ndarray, np.ndarray]:
@@ -271,15 +266,10 @@ def write_past(folder: str | Path, kinds: tuple[str, ...] = PAST_KINDS, path: st
     if "backend" in kinds:
         path = Path(path) if path is not None else default_audio()
         key = recording_key(path)
-        for m in MODEL_NAMES:
-            target = folder / f"{key}.backend-{m}.js"
-            target.write_text(_script(f"{key}/backend-{m}", backend_part(analyse(path, m))), encoding="ascii")
-            written.append(target)
+        written += [write_part(folder, key, f"backend-{m}", backend_part(analyse(path, m))) for m in MODEL_NAMES]
     if "collection" in kinds:
         part = collection_part(store)
-        target = folder / f"collection.{part.key}.js"
-        target.write_text(_script(f"collection/{part.key}", part.payload), encoding="ascii")
-        written.append(target)
+        written.append(write_part(folder, "collection", part.key, part.payload))
         for name, data in part.media().items():
             target = folder / name
             target.parent.mkdir(exist_ok=True)
