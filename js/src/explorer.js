@@ -1116,7 +1116,7 @@
     // Give the player the view's source now, if it lacks it; whether it did.
     flushAudio() {
       this.audioPending = false;
-      const audio = this.ui.audio, stale = this.audioSrc && audio.getAttribute("src") !== this.audioSrc;
+      const audio = this.ui.audio, stale = Boolean(this.audioSrc) && audio.getAttribute("src") !== this.audioSrc;
       if (stale) audio.setAttribute("src", this.audioSrc);
       return stale;
     }

@@ -180,8 +180,12 @@
     return JSON.stringify([box.x, box.y, box.w, box.h, o.xlim, o.ylim, o.xticks, o.yticks, o.xlabel, o.ylabel, o.ytickFont, extra]);
   }
 
-  function title(ctx, r, o) {
+  // A panel's axes (from their layer: see decorate; `more` draws what else the layer holds,
+  // `extra` what else it shows, for its key) and its title; returns its data -> canvas maps.
+  function panel(ctx, box, r, o, extra = null, more = null) {
+    decorate(ctx, box, r, !!o.yticks, axesKey(box, o, extra), (lctx) => { axes(lctx, r, o); if (more) more(lctx); });
     if (o.title) text(ctx, o.title, r.x + r.w / 2, r.y - 6, "center", "bottom", TITLE_FONT);
+    return scales(r, o);
   }
 
   // Colour of value v in a 256-entry RGB lookup table (flat array) scaled to [vmin, vmax].
@@ -250,12 +254,9 @@
     const [x0, x1, y0, y1] = o.extent;
     const a = { xlim: [x0, x1], ylim: [y0, y1], title: o.title, xlabel: o.xlabel, ylabel: o.ylabel, yticks: o.yticks,
                 xticks: o.xticks, ytickFont: o.ytickFont };
-    decorate(ctx, box, r, !!o.yticks, axesKey(box, a, [o.vmin, o.vmax, lutId(o.lut), o.barLabel]), (lctx) => {
-      axes(lctx, r, a);
-      colorbar(lctx, { x: r.x + r.w + BAR.gap, y: r.y, w: BAR.width, h: r.h }, o);
-    });
-    title(ctx, r, a);
-    return { rect: r, ...scales(r, a) };
+    const s = panel(ctx, box, r, a, [o.vmin, o.vmax, lutId(o.lut), o.barLabel],
+                    (lctx) => colorbar(lctx, { x: r.x + r.w + BAR.gap, y: r.y, w: BAR.width, h: r.h }, o));
+    return { rect: r, ...s };
   }
 
   // A colour map as a 1 x 256 canvas, top = the largest value, once per map.
@@ -292,9 +293,7 @@
   // xlim, ylim, title, xlabel, ylabel, yticks, zero (a grey line at 0), legend, flip (x <-> y)
   function lines(ctx, box, o) {
     const r = inner(box, false);
-    const s = scales(r, o);
-    decorate(ctx, box, r, !!o.yticks, axesKey(box, o, null), (lctx) => axes(lctx, r, o));
-    title(ctx, r, o);
+    const s = panel(ctx, box, r, o);
     if (o.zero) zero(ctx, r, s, o.flip);
     ctx.save();
     ctx.beginPath(); ctx.rect(r.x, r.y, r.w, r.h); ctx.clip();
@@ -345,9 +344,7 @@
   // data units), colors (one or one per bar), base, zero (a grey line at 0), and the axes' options.
   function bars(ctx, box, o) {
     const r = inner(box, false);
-    const s = scales(r, o);
-    decorate(ctx, box, r, !!o.yticks, axesKey(box, o, null), (lctx) => axes(lctx, r, o));
-    title(ctx, r, o);
+    const s = panel(ctx, box, r, o);
     const base = o.base || 0, half = (o.width || 0.8) / 2;
     let color = null;  // set only when it changes: parsing a colour costs more than a bar
     ctx.save();
