@@ -37,7 +37,7 @@ collection-store: env
 book: env assets collection-store
 	@if [ "$$(cat _build/.fingerprint 2>/dev/null)" != "$(FINGERPRINT)" ]; then \
 	  echo "package, audio or requirements changed: executing every chapter afresh"; \
-	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/html; fi
+	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/html _build/.doctrees; fi
 	$(BIN)/jupyter-book build . || { echo "book build failed: the chapter and cell are named above"; exit 1; }
 	@echo "$(FINGERPRINT)" > _build/.fingerprint
 
