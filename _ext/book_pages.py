@@ -8,8 +8,11 @@
 * A page with an explorer island (see ``musicnn_nb.explore.web``) loads the data of its
   explorers' first views and their scripts as deferred scripts, and starts MathJax (half a
   second of start-up and first typesetting) once the explorers have drawn; the data they
-  compute their views from is written once, into ``_static/explore``. Font Awesome converts
-  the theme's icons once and does not watch the page after that (see ``_fix_scripts``).
+  compute their views from is written once, into ``_static/explore``.
+* No page loads Font Awesome's script (1.5 MB; a tenth of a second to start, on the page's
+  only thread, before the explorers could): the theme's style sheet already draws every icon
+  from Font Awesome's web fonts, and the script only turned them into SVG (or drew icons a
+  site adds, which this book has none of). The template ``templates/layout.html`` leaves it out.
 * A figure too large for the text column (a gallery, whose cell is tagged ``full-size``) is
   a link to its image, so that a click opens it at the size it was drawn.
 * The ``.ipynb`` a reader downloads is the chapter to run, not a second copy of the page: its
@@ -19,8 +22,9 @@
   it is free, so that one long chapter does not hold up a fixed batch of others.
   jupyter-book 1's command line has no ``-j``, so the extension sets Sphinx's process count.
 * What no page loads is not published, which keeps the site within its 40-MB budget: the
-  theme's source maps (``*.map``, 3.4 MB, a debugger's aid) and its translation catalogues
-  (``_static/locales``, 0.7 MB, which Sphinx reads when it builds, not the browser).
+  theme's source maps (``*.map``, 3.4 MB, a debugger's aid), its translation catalogues
+  (``_static/locales``, 0.7 MB, which Sphinx reads when it builds, not the browser) and Font
+  Awesome's script (above).
 """
 
 import html
@@ -46,6 +50,7 @@ SOURCE_MAP = re.compile(r"^\s*(//# sourceMappingURL=\S+|/\*# sourceMappingURL=\S
 IMAGE = re.compile(r'<img [^>]*src="([^"]+)"[^>]*/?>')
 ISLAND_CONFIG = re.compile(r'class="musicnn-explorer" data-explorer="([^"]*)"')
 SOURCE = re.compile(r' src="([^"]+)"')
+FONT_AWESOME = "fontawesome.js"  # the theme's script that no page loads (see the module docstring)
 # MathJax's script (its address the %s), added to a page with explorers once they have drawn
 MATHJAX_AFTER_EXPLORERS = """document.addEventListener("DOMContentLoaded", () => {
   const start = () => document.head.append(Object.assign(document.createElement("script"), {src: %s}));
@@ -57,6 +62,20 @@ def _add_static(app):
     app.config.html_static_path.append(str(Path(__file__).parent / "static"))
 
 
+def _add_template_names(app):
+    """What ``templates/layout.html`` uses: the script it leaves out, and the filter that does."""
+    if getattr(app.builder, "templates", None) is None:  # a builder without HTML templates
+        return
+    templates = app.builder.templates.environment
+    templates.globals["FONT_AWESOME"] = FONT_AWESOME
+    templates.filters["without_script"] = lambda markup, name: type(markup)(
+        re.sub(rf'\s*<script\b[^>]*src="[^"]*/{re.escape(name)}[?"][^>]*></script>', "", str(markup)))
+
+
+def _add_templates(app, config):
+    config.templates_path.append(str(Path(__file__).parent / "templates"))
+
+
 def _fix_scripts(app, pagename, templatename, context, doctree):
     from sphinx.builders.html._assets import _JavaScript
 
@@ -66,10 +85,6 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
         if script.attributes.get("type") != WIDGET_STATE and key not in seen:
             seen.add(key)
             scripts.append(script)
-    # Font Awesome turns the theme's icons into SVG once the page is parsed; left watching the
-    # page, it rescans every element a script adds (an explorer's 561-entry unit list, each
-    # redraw's controls: 0.1-0.2 s on a chapter's load). No icon is added after load.
-    scripts.insert(0, _JavaScript("", priority=0, body="window.FontAwesomeConfig = {observeMutations: false};"))
     body = context.get("body", "")
     if ISLAND in body:
         from musicnn_nb.explore.web import SCRIPT_NAMES, first_parts
@@ -126,27 +141,31 @@ def _link_full_size(app, pagename, templatename, context, doctree):
     context["body"] = CELL.join(cells)
 
 
-def _write_explorer_data(app, exception):
-    """The explorers' scripts and the recording's data, once for the whole book, if a page has
-    an explorer. Every explorer must show the book's recording (the chapters all do)."""
-    if exception is not None or app.builder.format != "html":
+def _write_explorer_data(app, env):
+    """The explorers' scripts and the recording's data, once for the whole book, if a chapter has
+    an explorer; every explorer must show the book's recording (the chapters all do). Written
+    once the chapters are read and before any page is, so that the pages' script addresses carry
+    the checksum (``?v=``) of these files, not of the last build's."""
+    if app.builder.format != "html":
         return
-    texts = {p: p.read_text(encoding="utf-8") for p in Path(app.outdir).rglob("*.html")}
-    pages = {p: text for p, text in texts.items() if ISLAND in text}  # each page read once
-    if not pages:
+    configs = [(docname, json.loads(html.unescape(config))) for docname in sorted(env.found_docs)
+               for node in env.get_doctree(docname).findall(nodes.raw) if ISLAND in node.astext()
+               for config in ISLAND_CONFIG.findall(node.astext())]
+    if not configs:
         return
     from musicnn_nb.explore.web import install, recording_key
     from musicnn_nb.explore.web_past import PAST_KINDS, write_past
 
     key = recording_key()
-    for page, text in pages.items():
-        if f"&quot;recording&quot;: &quot;{key}&quot;" not in text:
-            raise RuntimeError(f"{page.name}: an explorer shows another recording than the book's "
+    for docname, config in configs:
+        if config["recording"] != key:
+            raise RuntimeError(f"{docname}: an explorer shows another recording than the book's "
                                f"({key}); the page could not load its data.")
-    install(Path(app.outdir) / "_static" / EXPLORE)
-    kinds = tuple(k for k in PAST_KINDS if any(f"&quot;kind&quot;: &quot;{k}&quot;" in text for text in pages.values()))
+    folder = Path(app.outdir) / "_static" / EXPLORE
+    install(folder)
+    kinds = tuple(k for k in PAST_KINDS if any(config["kind"] == k for _, config in configs))
     if kinds:  # chapters 13 and 14: the back end's split of the logits, the collection's summaries
-        write_past(Path(app.outdir) / "_static" / EXPLORE, kinds)
+        write_past(folder, kinds)
 
 
 def _strip_downloads(app, exception):
@@ -166,6 +185,8 @@ def _drop_unloaded_static(app, exception):
         return
     static = Path(app.outdir) / "_static"
     shutil.rmtree(static / "locales", ignore_errors=True)
+    for path in (static / "scripts").glob(f"{FONT_AWESOME}*"):  # the script and its licence notice
+        path.unlink()
     for path in static.rglob("*.map"):
         path.unlink()
     for path in [*static.rglob("*.js"), *static.rglob("*.css")]:  # and the comments that name them
@@ -219,11 +240,13 @@ def setup(app):
     _read_on_every_core(app)
     app.connect("env-before-read-docs", _create_execution_cache)
     app.connect("env-updated", _fail_on_a_failed_chapter)
+    app.connect("env-updated", _write_explorer_data)
+    app.connect("config-inited", _add_templates)
     app.connect("builder-inited", _add_static)
+    app.connect("builder-inited", _add_template_names)
     app.add_post_transform(StaticFigureForWidget)
     app.connect("html-page-context", _fix_scripts, priority=999)
     app.connect("html-page-context", _link_full_size)
     app.connect("build-finished", _strip_downloads)
-    app.connect("build-finished", _write_explorer_data)
     app.connect("build-finished", _drop_unloaded_static)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -743,16 +743,20 @@
       const sc = colourScale(shared, 0, 4, v, false), hz = cd.meta.m_db.mel_hz;
       c.scales = { M_dB: sc };
       const yticks = [0, 32, 64, 95].map((b) => [(b - (pool - 1) / 2) / pool, `${b}\n${Math.round(hz[b]).toLocaleString("en")} Hz`]);
+      // The examples share one time axis, time in their segment (where the segment starts is in
+      // the title): their maxima compare at a glance, and the panels' frames, ticks and labels
+      // stay the same from one unit to the next, so they are drawn once (plot.js's layers), not
+      // on every change (that was half of a change's work).
       c.examples.forEach((e, i) => {
-        const title = `#${i + 1} ${e.label.slice(0, 24)}: max ${e.max.toFixed(2)}`;
+        const title = `#${i + 1} ${e.label.slice(0, 20)} at ${e.start_s.toFixed(1)} s: max ${e.max.toFixed(2)}`;
         if (!e.M_dB) {
           P.text(ctx, title, boxes[i].x + boxes[i].w / 2, boxes[i].y + 20, "center", "middle", "bold 12px sans-serif");
           P.text(ctx, `from ${e.start_s.toFixed(1)} s, the maximum at ${(e.start_s + e.frame * dt).toFixed(2)} s`, boxes[i].x + boxes[i].w / 2, boxes[i].y + 40, "center", "middle");
           return;
         }
-        const h = P.heatmap(ctx, boxes[i], { data: e.M_dB, rows: c.bands, cols: c.cols, extent: [e.start_s - dt / 2, e.start_s + (c.cols * pool - 0.5) * dt, -0.5, c.bands - 0.5],
-          ...sc, title, xlabel: "time in the track (s)", ylabel: "mel band", yticks, barLabel: i % ex.layout.cols === ex.layout.cols - 1 ? "M_dB" : "" });
-        const px = h.sx(e.start_s + e.frame * dt);
+        const h = P.heatmap(ctx, boxes[i], { data: e.M_dB, rows: c.bands, cols: c.cols, extent: [-dt / 2, (c.cols * pool - 0.5) * dt, -0.5, c.bands - 0.5],
+          ...sc, title, xlabel: SEGMENT_TIME, ylabel: "mel band", yticks, barLabel: i % ex.layout.cols === ex.layout.cols - 1 ? "M_dB" : "" });
+        const px = h.sx(e.frame * dt);
         ctx.save(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.2; ctx.setLineDash([4, 3]);
         ctx.beginPath(); ctx.moveTo(px, h.rect.y); ctx.lineTo(px, h.rect.y + h.rect.h); ctx.stroke(); ctx.restore();
         if (cd.meta.audio && i + 1 === v.example) {  // the example in the player

@@ -37,11 +37,13 @@ def unit_figure(c: Collection, unit: str, fig: Figure | None = None) -> tuple[Fi
     axes, artists = [], []
     for k, i in enumerate(c.top(unit)):
         ax = examples[k]
-        _, _, _, bar = spectrogram(c.segment_m_db(i), ax, start_s=float(c.starts[i]), vmin=0, vmax=4)
+        # one time axis for all (time in the segment; where it starts is in the title), as in the page
+        _, _, _, bar = spectrogram(c.segment_m_db(i), ax, vmin=0, vmax=4)
+        ax.set_xlabel("time in segment (s)")
         if k < TOP - 1:
             bar.remove()
-        artists.append(ax.axvline(c.starts[i] + c.argmax[i, j] * FRAME_SECONDS, color="white", lw=1.2, ls="--"))
-        ax.set_title(f"#{k + 1}: {c.label(i)[:22]}\nmax {c.max[i, j]:.2f}", fontsize="small")
+        artists.append(ax.axvline(c.argmax[i, j] * FRAME_SECONDS, color="white", lw=1.2, ls="--"))
+        ax.set_title(f"#{k + 1}: {c.label(i)[:22]}\nat {c.starts[i]:.1f} s, max {c.max[i, j]:.2f}", fontsize="small")
         if k:
             ax.set_ylabel("")
             ax.set_yticklabels([])

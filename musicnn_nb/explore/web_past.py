@@ -24,10 +24,9 @@ to compute is shipped, and quantised where the page only draws it:
   :data:`M_DB_ERROR`. Beside it, the folder ``collection-<key>/``: each of those examples'
   audio as its own small MP3, ``<k>.mp3`` for the k-th example of the meta (the meta's
   ``audio`` names them), each exactly one segment long (:data:`EXAMPLE_SAMPLES`), mono at the
-  model's 16 kHz and a constant :data:`EXAMPLE_KBPS` kbps (the site's size budget allows no
-  more: 24 kbps, the next rate, would take it past 40 MB; LAME keeps about 5.5 kHz of
-  bandwidth at 16 kbps, within 0.3 kHz of what it keeps at 24, enough to tell a kick from a
-  voice). One file per example rather than one long file: the player needs no seeking, which
+  model's 16 kHz and a constant :data:`EXAMPLE_KBPS` kbps (the site's 40-MB budget allows
+  it: the default collection's examples are 4.0 MB; at 16 kbps, 2.7 MB, LAME keeps 0.3 kHz
+  less bandwidth and the signal-to-noise ratio below 5 kHz drops from 18.0 to 15.4 dB). One file per example rather than one long file: the player needs no seeking, which
   a server without range requests (``python -m http.server``) cannot give it. As the model
   hears it: not normalised, so examples keep their relative loudness. When the collection's
   recordings cannot be read any more (a store whose audio moved), neither the examples' M_dB nor their
@@ -68,7 +67,7 @@ CONTRIBUTION_STEPS = 32767  # int16 steps from 0 to the largest magnitude of a (
 M_DB_TOP, M_DB_LEVELS, POOL = 7.0, 255, 2  # uint8 codes 0..255 over [0, M_DB_TOP]; 2 x 2 mean pooling
 M_DB_ERROR = M_DB_TOP / M_DB_LEVELS / 2  # the largest quantisation error of a pooled M_dB value
 HIST_BINS, N_TAGS = 40, 10
-EXAMPLE_KBPS = 16  # an example's MP3: 6,192 bytes at 16 kbps; the default collection's 434 are 2.7 MB
+EXAMPLE_KBPS = 24  # an example's MP3: 9,288 bytes at 24 kbps; the default collection's 434 are 4.0 MB
 EXAMPLE_SAMPLES = SEGMENT_FRAMES * HOP  # one example's audio: the samples of one segment's 187 hops
 
 

@@ -17,6 +17,10 @@ from musicnn_nb.present.notation import GROUP_COLORS
 from musicnn_nb.present.plots import figure_axes
 
 MID_END_COLORS = {"V1_hat": "C5", "V12_hat": "C8", "V123_hat": "C9"}
+LABEL_POINTS = 18  # the width of a row number's label (three digits, small), in points
+LINE_POINTS = 11  # how much further out a label goes per line (a line of small text)
+AXES_SHARE = 0.85  # roughly the share of the figure's width its axes take
+LINE_ROOM = 0.3  # room above (and below) the largest bar per further line of labels, in its height
 STAGE_TEX = {"V1_hat": r"$\hat{V}_1$", "V12_hat": r"$\hat{V}_1+\hat{V}_2$",
              "V123_hat": r"$\hat{V}_1+\hat{V}_2+\hat{V}_3$"}
 
@@ -48,11 +52,22 @@ def row_contributions(values: np.ndarray, ax: Axes | None = None, *, named: Sequ
     ax.axhline(0, color="gray", linewidth=0.5)
     for s in w_stages()[1:]:
         ax.axvline(s.first_row - 0.5, color="black", linewidth=0.3, linestyle=":")
-    for r in named:
-        ax.annotate(str(r), (r, values[r]), xytext=(0, 3 if values[r] >= 0 else -3), textcoords="offset points",
-                    ha="center", va="bottom" if values[r] >= 0 else "top", fontsize="small")
-    span = float(np.abs(values).max()) or 1.0
-    ax.set(xlim=(-5, values.size + 4), ylim=(-1.25 * span, 1.25 * span), xlabel="row of W",
+    # a label goes one line further out than a label on the same side whose row is too close
+    # for the two to sit side by side (neighbouring rows often both win: 690 and 702), from the
+    # taller of their bars
+    close = LABEL_POINTS * (values.size + 9) / (ax.figure.get_figwidth() * 72 * AXES_SHARE)
+    placed: list[tuple[int, bool, int, float]] = []  # row, above the axis, line, height it stands on
+    for r in sorted(int(r) for r in named):
+        up = bool(values[r] >= 0)
+        near = [(n, y) for q, u, n, y in placed if u == up and r - q < close]
+        line = 1 + max((n for n, _ in near), default=-1)
+        at = max([abs(float(values[r])), *(abs(y) for _, y in near)]) * (1 if up else -1)
+        placed.append((r, up, line, at))
+        offset = 3 + line * LINE_POINTS
+        ax.annotate(str(r), (r, at), xytext=(0, offset if up else -offset), textcoords="offset points",
+                    ha="center", va="bottom" if up else "top", fontsize="small")
+    span = (float(np.abs(values).max()) or 1.0) * (1.25 + LINE_ROOM * max((n for *_, n, _ in placed), default=0))
+    ax.set(xlim=(-5, values.size + 4), ylim=(-span, span), xlabel="row of W",
            ylabel="contribution to the logit", title=title)
     return fig, ax, lines
 

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,6 +52,35 @@ def test_a_page_loads_its_explorers_data_with_its_scripts_and_starts_mathjax_aft
         assert not missing, f"{chapter}: loads data the build did not write: {missing}"
         assert not re.search(r'<script [^>]*src="[^"]*mathjax', html), f"{chapter}: MathJax starts with the page"
         assert "MusicnnExplorer.ready" in html and "tex-chtml.js" in html, f"{chapter}: MathJax never starts"
+
+
+def test_a_rebuild_names_the_explorers_files_by_their_new_checksums(tmp_path):
+    """Sphinx suffixes a script's address with the checksum (``?v=``) of the file it finds in
+    the site when it writes the page: the explorers' files are written before the pages, so a
+    rebuild over a site with older ones names the new files, and a browser does not keep the old."""
+    from sphinx.builders.html._assets import _file_checksum
+
+    from musicnn_nb.explore.web import island_html, recording_key
+    from musicnn_nb.model.audio import default_audio
+
+    source, site, key = tmp_path / "source", tmp_path / "site", recording_key()
+    source.mkdir()
+    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT / '_ext')!r})\n"
+                                    "extensions = ['myst_nb', 'book_pages']\n")
+    island = island_html("unit", key, {"model": "MSD", "segment": 0, "unit": "cnn1/38x7/12"}, ("cnn1",),
+                         default_audio().suffix.lower())
+    (source / "index.rst").write_text(f"A page\n======\n\n.. raw:: html\n\n   {island}\n")
+    older = site / "_static" / "explore" / "explorer.js"
+    older.parent.mkdir(parents=True)
+    older.write_text("// an older build's script\n")
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(site)],
+                            capture_output=True, text=True, env={**os.environ, "BOOK_JOBS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    named = dict(re.findall(r'src="_static/explore/([^"?]+)\?v=(\w+)"', (site / "index.html").read_text()))
+    assert {"plot.js", "explorer.js", f"{key}.shared.js", f"{key}.MSD.js"} <= set(named), named
+    assert "older build" not in older.read_text()
+    for name, checksum in named.items():
+        assert checksum == _file_checksum(site, f"_static/explore/{name}"), name
 
 
 def test_downloadable_notebooks_are_the_chapters_without_outputs(built):

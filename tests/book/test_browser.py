@@ -36,6 +36,14 @@ LAST_ON_SCROLL = """async () => {
   for (let i = 0; i < 200 && !last().querySelector('mjx-math'); i++) await new Promise(r => setTimeout(r, 25));
   return [before, !!last().querySelector('mjx-math')];
 }"""
+ICONS_DRAWN = """async () => {
+  await document.fonts.ready;
+  const loaded = [...document.fonts].some(f => f.family.includes('Font Awesome') && f.status === 'loaded');
+  const icons = [...document.querySelectorAll('.bd-header-article i[class*="fa-"]')]
+    .filter(i => i.getClientRects().length);  // shown (not in a closed menu)
+  return loaded && icons.length >= 3 && icons.every(i => i.getBoundingClientRect().width > 8
+    && getComputedStyle(i).fontFamily.includes('Font Awesome'));
+}"""
 EXPLORERS_DRAWN = "window.__explorer && window.__explorer.length > 0 && window.__explorer.every(e => e.drawCount > 0)"
 IMAGES = """() => [...document.images].filter(i => i.src.includes('_images')).map(i => ({
   shown: i.getBoundingClientRect().width, drawn: i.naturalWidth, alt: i.alt, src: i.src.split('/').pop(),
@@ -76,8 +84,10 @@ def test_every_chapter_renders_offline_in_chromium(site):
             if page.locator(".math").count():
                 page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
             assert page.locator(".output.error, .traceback").count() == 0, chapter
-            # the theme's icons are drawn (Font Awesome converts them once: it does not watch the page)
-            assert page.locator("svg.svg-inline--fa").count() >= 3 and page.locator("i[class*='fa-']").count() == 0
+            # the theme's icons are drawn from Font Awesome's web fonts, without its script
+            assert page.locator("i[class*='fa-']").count() >= 3 and page.evaluate(ICONS_DRAWN), chapter
+            assert not page.evaluate(
+                "performance.getEntriesByType('resource').some(r => r.name.includes('fontawesome.js'))")
             text = page.inner_text("main")
             paths = [m.group(0) for m in re.finditer(MACHINE_PATH, text)]
             assert not paths, f"{chapter}: a path of the build machine in the page: {paths[:3]}"

@@ -23,7 +23,8 @@ def test_figure_marks_the_frame_of_each_maximum(small_collection):
     fig, axes, artists = unit_figure(c, "cnn4/64x7/44")
     j = c.column("cnn4/64x7/44")
     for k, i in enumerate(c.top("cnn4/64x7/44")):
-        assert artists[k].get_xdata()[0] == c.starts[i] + c.argmax[i, j] * 0.016
+        assert artists[k].get_xdata()[0] == c.argmax[i, j] * 0.016  # time in the segment, shared by all
+        assert f"at {c.starts[i]:.1f} s" in axes[k].get_title()  # where the segment starts
     assert len(axes) == TOP + 2 and axes[TOP].get_xlabel().startswith("maximum")
 
 

@@ -111,3 +111,22 @@ def test_tick_fitting_works_in_subfigures():
     plots.mel_axis(ax)
     assert 2 <= len(ax.get_yticks()) <= 6
     assert plots.label_step(ax, 100) > 1
+
+
+def test_row_numbers_of_neighbouring_rows_do_not_overlap():
+    """Chapter 13's contributions by row of W: rows 690 and 702 both among the largest (as on the
+    book's recording) get labels on separate lines, and a lone row keeps its label at the bar."""
+    from musicnn_nb.present.backend import row_contributions
+
+    values = np.zeros(753)
+    values[[690, 702, 705, 100]] = [2.0, 1.8, 1.5, -1.0]
+    fig, ax = plt.subplots(figsize=plots.column_size(11, 2.3))
+    row_contributions(values, ax, named=[690, 702, 705, 100])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = {t.get_text(): t.get_window_extent(renderer) for t in ax.texts}
+    assert set(labels) == {"690", "702", "705", "100"}
+    for a, b in [("690", "702"), ("702", "705"), ("690", "705")]:
+        assert not labels[a].overlaps(labels[b]), (a, b)
+    assert labels["100"].y1 < ax.transData.transform((100, 0))[1]  # below a negative bar, on its first line
+    plt.close(fig)
