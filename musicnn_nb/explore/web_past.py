@@ -26,7 +26,8 @@ to compute is shipped, and quantised where the page only draws it:
   ``audio`` names them), each exactly one segment long (:data:`EXAMPLE_SAMPLES`), mono at the
   model's 16 kHz and a constant :data:`EXAMPLE_KBPS` kbps (the site's 40-MB budget allows
   it: the default collection's examples are 4.0 MB; at 16 kbps, 2.7 MB, LAME keeps 0.3 kHz
-  less bandwidth and the signal-to-noise ratio below 5 kHz drops from 18.0 to 15.4 dB). One file per example rather than one long file: the player needs no seeking, which
+  less bandwidth and the signal-to-noise ratio below 5 kHz drops from 18.0 to 15.4 dB). One
+  file per example rather than one long file: the player needs no seeking, which
   a server without range requests (``python -m http.server``) cannot give it. As the model
   hears it: not normalised, so examples keep their relative loudness. When the collection's
   recordings cannot be read any more (a store whose audio moved), neither the examples' M_dB nor their
