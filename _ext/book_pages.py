@@ -58,10 +58,6 @@ MATHJAX_AFTER_EXPLORERS = """document.addEventListener("DOMContentLoaded", () =>
 });"""
 
 
-def _add_static(app):
-    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
-
-
 def _add_template_names(app):
     """What ``templates/layout.html`` uses: the script it leaves out, and the filter that does."""
     if getattr(app.builder, "templates", None) is None:  # a builder without HTML templates
@@ -72,8 +68,15 @@ def _add_template_names(app):
         re.sub(rf'\s*<script\b[^>]*src="[^"]*/{re.escape(name)}[?"][^>]*></script>', "", str(markup)))
 
 
-def _add_templates(app, config):
+def _add_folders(app, config):
+    """The extension's static files (the favicon) and templates (``templates/layout.html``)."""
+    config.html_static_path.append(str(Path(__file__).parent / "static"))
     config.templates_path.append(str(Path(__file__).parent / "templates"))
+
+
+def _island_configs(markup: str) -> list[dict]:
+    """The configs of the explorer islands in a page's (or an output's) HTML."""
+    return [json.loads(html.unescape(config)) for config in ISLAND_CONFIG.findall(markup)]
 
 
 def _fix_scripts(app, pagename, templatename, context, doctree):
@@ -94,8 +97,7 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
         # MathJax starts once they have drawn (or failed to): its start-up and first typesetting
         # take half a second of the browser's only thread, which the explorers waited behind.
         # (The page orders its scripts by priority, stably: these take MathJax's place.)
-        data = dict.fromkeys(part for config in ISLAND_CONFIG.findall(body)
-                             for part in first_parts(json.loads(html.unescape(config))))
+        data = dict.fromkeys(part for config in _island_configs(body) for part in first_parts(config))
         mathjax = next((i for i, s in enumerate(scripts) if "mathjax" in str(s.filename or "")), None)
         at, priority = (mathjax, scripts[mathjax].priority) if mathjax is not None else (len(scripts), 800)
         if mathjax is not None:
@@ -148,9 +150,8 @@ def _write_explorer_data(app, env):
     the checksum (``?v=``) of these files, not of the last build's."""
     if app.builder.format != "html":
         return
-    configs = [(docname, json.loads(html.unescape(config))) for docname in sorted(env.found_docs)
-               for node in env.get_doctree(docname).findall(nodes.raw) if ISLAND in node.astext()
-               for config in ISLAND_CONFIG.findall(node.astext())]
+    configs = [(docname, config) for docname in sorted(env.found_docs)
+               for node in env.get_doctree(docname).findall(nodes.raw) for config in _island_configs(node.astext())]
     if not configs:
         return
     from musicnn_nb.explore.web import install, recording_key
@@ -241,8 +242,7 @@ def setup(app):
     app.connect("env-before-read-docs", _create_execution_cache)
     app.connect("env-updated", _fail_on_a_failed_chapter)
     app.connect("env-updated", _write_explorer_data)
-    app.connect("config-inited", _add_templates)
-    app.connect("builder-inited", _add_static)
+    app.connect("config-inited", _add_folders)
     app.connect("builder-inited", _add_template_names)
     app.add_post_transform(StaticFigureForWidget)
     app.connect("html-page-context", _fix_scripts, priority=999)

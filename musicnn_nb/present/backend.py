@@ -55,19 +55,20 @@ def row_contributions(values: np.ndarray, ax: Axes | None = None, *, named: Sequ
     # a label goes one line further out than a label on the same side whose row is too close
     # for the two to sit side by side (neighbouring rows often both win: 690 and 702), from the
     # taller of their bars
-    close = LABEL_POINTS * (values.size + 9) / (ax.figure.get_figwidth() * 72 * AXES_SHARE)
-    placed: list[tuple[int, bool, int, float]] = []  # row, above the axis, line, height it stands on
+    xlim = (-5, values.size + 4)
+    close = LABEL_POINTS * (xlim[1] - xlim[0]) / (ax.figure.get_figwidth() * 72 * AXES_SHARE)
+    placed: list[tuple[int, bool, int, float]] = []  # row, above the axis, line, height of the bar it stands on
     for r in sorted(int(r) for r in named):
         up = bool(values[r] >= 0)
-        near = [(n, y) for q, u, n, y in placed if u == up and r - q < close]
+        near = [(n, h) for q, u, n, h in placed if u == up and r - q < close]
         line = 1 + max((n for n, _ in near), default=-1)
-        at = max([abs(float(values[r])), *(abs(y) for _, y in near)]) * (1 if up else -1)
-        placed.append((r, up, line, at))
+        height = max([abs(float(values[r])), *(h for _, h in near)])
+        placed.append((r, up, line, height))
         offset = 3 + line * LINE_POINTS
-        ax.annotate(str(r), (r, at), xytext=(0, offset if up else -offset), textcoords="offset points",
-                    ha="center", va="bottom" if up else "top", fontsize="small")
+        ax.annotate(str(r), (r, height if up else -height), xytext=(0, offset if up else -offset),
+                    textcoords="offset points", ha="center", va="bottom" if up else "top", fontsize="small")
     span = (float(np.abs(values).max()) or 1.0) * (1.25 + LINE_ROOM * max((n for *_, n, _ in placed), default=0))
-    ax.set(xlim=(-5, values.size + 4), ylim=(-span, span), xlabel="row of W",
+    ax.set(xlim=xlim, ylim=(-span, span), xlabel="row of W",
            ylabel="contribution to the logit", title=title)
     return fig, ax, lines
 
